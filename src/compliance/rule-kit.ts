@@ -1,0 +1,59 @@
+// Small pieces every rule needs: timestamps as evidence, waivers that never hide a
+// finding, and the status a set of findings earns.
+import type { Check, CheckStatus, Finding, Severity } from '../report/model.js';
+import { activeWaiver, type Policy } from './policy.js';
+
+/** ISO 8601 UTC with microseconds: evidence a reviewer can line up with tcpdump output. */
+export function isoTime(seconds: number): string | null {
+  if (!Number.isFinite(seconds)) return null;
+  const whole = Math.floor(seconds);
+  const micros = Math.round((seconds - whole) * 1e6);
+  const carry = micros >= 1e6 ? 1 : 0;
+  const base = new Date((whole + carry) * 1000).toISOString().slice(0, 19);
+  return `${base}.${String(carry ? 0 : micros).padStart(6, '0')}Z`;
+}
+
+export interface RuleContext {
+  policy: Policy;
+  now: Date;
+}
+
+/**
+ * Applies an active waiver to a finding: it stays in the report, marked and downgraded to
+ * info, so a waiver can never hide a result. An expired waiver does not apply.
+ */
+export function withWaiver(ctx: RuleContext, checkId: string, finding: Finding): Finding {
+  const waiver = activeWaiver(ctx.policy, checkId, finding.evidence, ctx.now);
+  if (!waiver) return finding;
+  return {
+    message: `[waived until ${waiver.expires} by ${waiver.approver}: ${waiver.reason}] ${finding.message}`,
+    severity: 'info',
+    evidence: { ...finding.evidence, waiver: { reason: waiver.reason, approver: waiver.approver, expires: waiver.expires } },
+  };
+}
+
+/** Fails when any finding carries more than info severity. */
+export function statusOf(findings: readonly Finding[], checkSeverity: Severity): CheckStatus {
+  return findings.some((f) => (f.severity ?? checkSeverity) !== 'info') ? 'fail' : 'pass';
+}
+
+export function makeCheck(fields: Omit<Check, 'status'> & { status?: CheckStatus }): Check {
+  return { ...fields, status: fields.status ?? statusOf(fields.findings, fields.severity) };
+}
+
+/** Unordered pair key: both directions of a node pair report as one. */
+export function pairKey(a: string, b: string): [string, string] {
+  return a < b ? [a, b] : [b, a];
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}

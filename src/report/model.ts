@@ -1,0 +1,82 @@
+// The compliance report model: one shape shared by every front door (check, audit, run)
+// and every writer (json, text, junit, sarif). The JSON form is validated against
+// report.schema.json before it is written, so users' pipelines can rely on it.
+
+export const REPORT_SCHEMA_ID = 'cryptgate/report@1';
+
+export type CheckStatus = 'pass' | 'fail' | 'error' | 'skip';
+export type Verdict = 'pass' | 'fail' | 'error';
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+
+export const SEVERITY_ORDER: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+
+/** Something wrong (or, with severity `info`, worth a reviewer's eye) with its evidence. */
+export interface Finding {
+  message: string;
+  /** Overrides the check's severity for this finding (e.g. `info` for non-node traffic). */
+  severity?: Severity;
+  evidence: Record<string, unknown>;
+}
+
+export interface Check {
+  /** Stable id, e.g. `ipsec.esp-only`. */
+  id: string;
+  title: string;
+  /** Documented behaviour ids this check proves, e.g. `IPSEC-5`. */
+  behaviour: string[];
+  status: CheckStatus;
+  severity: Severity;
+  findings: Finding[];
+  /** What was seen even when the check passes: a pass must show its proof. */
+  observed: Record<string, unknown>[];
+  /** What to change when the check fails. */
+  remediation?: string;
+}
+
+export interface InputRecord {
+  path: string;
+  sha256: string;
+  bytes: number;
+  format: string;
+  linkTypes: number[];
+}
+
+export interface ReportSummary {
+  pass: number;
+  fail: number;
+  error: number;
+  skip: number;
+}
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA_ID;
+  tool: { name: string; version: string };
+  generatedAt: string;
+  verdict: Verdict;
+  inputs: InputRecord[];
+  checks: Check[];
+  summary: ReportSummary;
+  /** Where the evidence came from (e.g. which KMS backend produced it). */
+  context?: Record<string, unknown>;
+}
+
+export function summarise(checks: readonly Check[]): ReportSummary {
+  const summary: ReportSummary = { pass: 0, fail: 0, error: 0, skip: 0 };
+  for (const check of checks) summary[check.status] += 1;
+  return summary;
+}
+
+export function verdictOf(checks: readonly Check[]): Verdict {
+  if (checks.some((c) => c.status === 'error')) return 'error';
+  if (checks.some((c) => c.status === 'fail')) return 'fail';
+  return 'pass';
+}
+
+/** The severity a finding really carries: its own, or its check's. */
+export function findingSeverity(check: Check, finding: Finding): Severity {
+  return finding.severity ?? check.severity;
+}
+
+export function severityRank(severity: Severity): number {
+  return SEVERITY_ORDER.indexOf(severity);
+}

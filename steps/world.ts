@@ -1,0 +1,32 @@
+// The World of a scenario: what the steps set up and the evidence they read back.
+import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumber';
+import type { CaptureJudgement } from '../src/compliance/capture-judge.js';
+import type { Check } from '../src/report/model.js';
+import { OBSERVED_MEDIA_TYPE } from '../src/run/scenario-report.js';
+
+export interface CryptgateParameters {
+  kms: string;
+  evidenceDir: string;
+}
+
+export class CryptgateWorld extends World<CryptgateParameters> {
+  nodes: string[] = [];
+  judgement: CaptureJudgement | undefined;
+
+  constructor(options: IWorldOptions<CryptgateParameters>) {
+    super(options);
+  }
+
+  check(id: string): Check {
+    const check = this.judgement?.checks.find((c) => c.id === id);
+    if (!check) throw new Error(`no check "${id}" in the report (was the capture judged?)`);
+    return check;
+  }
+
+  /** Puts what a step saw into the scenario's compliance check (`observed`). */
+  observe(fact: Record<string, unknown>): void {
+    this.attach(JSON.stringify(fact), OBSERVED_MEDIA_TYPE);
+  }
+}
+
+setWorldConstructor(CryptgateWorld);
