@@ -29,7 +29,7 @@ import {
   SLL_OUTGOING,
   SUPPORTED_LINK_TYPES,
 } from './link-types.js';
-import { DIRECTION_OUTBOUND, type PacketSink } from './reader.js';
+import { DIRECTION_INBOUND, DIRECTION_OUTBOUND, type PacketSink } from './reader.js';
 import type { CaptureFacts, ConversationFacts, EspFlowFacts, IkeObservation, PairFacts } from './facts.js';
 
 /** Who counts as a node; implemented by compliance/NodeSet. */
@@ -48,10 +48,15 @@ export interface AnalyzerOptions {
   copyWindow?: number;
 }
 
-const DEFAULT_COPY_WINDOW = 0.05;
+/** Userspace IPsec answers in bursts: copies trail their ESP packets by up to a few ms. */
+const DEFAULT_COPY_WINDOW = 0.005;
+/** Without per-packet host metadata, a copy must be the very next packet, this close. */
+const NEXT_PACKET_WINDOW = 0.001;
 /** Outer ESP packet minus its clear-text copy: ESP header, IV, pad, trailer, ICV (and UDP/outer IP). */
-const COPY_MIN_OVERHEAD = 10;
-const COPY_MAX_OVERHEAD = 400;
+// ESP packet minus its clear copy: ESP header, IV (8-16), padding (0-15), pad length and
+// next header, ICV (12-32), plus an outer IP header in tunnel mode and UDP for NAT-T.
+const COPY_MIN_OVERHEAD = 30;
+const COPY_MAX_OVERHEAD = 120;
 const RECENT_ESP = 32;
 /** Outgoing clear copies waiting for the ESP packet that proves them (userspace IPsec). */
 const MAX_PENDING_OUT = 64;
@@ -190,6 +195,16 @@ export class TrafficAnalyzer implements PacketSink {
   private epoch = 0;
   private curIface = 0;
   private curOutgoing = false;
+  /** The link layer says who the packet was for (SLL/SLL2 packet type, pcapng direction). */
+  private curHostMeta = false;
+  private curInbound = false;
+  /** When the previous packet of the file was ESP between nodes: its pair, IP length and time. */
+  private espJustBefore = -1;
+  private espJustBeforeLen = 0;
+  private espJustBeforeTs = 0;
+  private espNow = -1;
+  private espNowLen = 0;
+  private espNowTs = 0;
   private curIfaceKnown = false;
   /** The file has shown packets on more than one (pcapng) interface, so ids tell them apart. */
   private multiInterface = false;
@@ -247,6 +262,12 @@ export class TrafficAnalyzer implements PacketSink {
     if (this.firstIface < 0) this.firstIface = iface;
     else if (iface !== this.firstIface) this.multiInterface = true;
     this.curOutgoing = link.packetType === SLL_OUTGOING || direction === DIRECTION_OUTBOUND;
+    this.curHostMeta = link.packetType >= 0 || direction !== 0;
+    this.curInbound = link.packetType === 0 || direction === DIRECTION_INBOUND;
+    this.espJustBefore = this.espNow;
+    this.espJustBeforeLen = this.espNowLen;
+    this.espJustBeforeTs = this.espNowTs;
+    this.espNow = -1;
     this.curIfaceKnown = link.ifIndex >= 0 || this.multiInterface;
     const et = link.etherType;
     if (et !== ETHERTYPE_IPV4 && et !== ETHERTYPE_IPV6) {
@@ -401,7 +422,12 @@ export class TrafficAnalyzer implements PacketSink {
     pair.espPackets++;
     pair.espBytes += ipLen;
     this.lastClass = CLASS_IPSEC;
-    if (pair.srcNode && pair.dstNode) this.rememberEsp(pair, ipLen, ts);
+    if (pair.srcNode && pair.dstNode) {
+      this.espNow = pi;
+      this.espNowLen = ipLen;
+      this.espNowTs = ts;
+      if (this.curHostMeta) this.rememberEsp(pair, ipLen, ts);
+    }
     if (n < 8) return; // an ESP header cut by the snaplen: counted, not attributable to an SA
     const spi = buf.readUInt32BE(p);
     let fi: number;
@@ -467,14 +493,10 @@ export class TrafficAnalyzer implements PacketSink {
   private proveOutgoingCopy(pair: PairState, espLen: number, ts: number): void {
     const pending = pair.pendingOut!;
     this.flushExpired(pair, ts);
-    for (let k = 0; k < pending.length; k++) {
-      const c = pending[k]!;
-      const overhead = espLen - c.ipLen;
-      if (c.iface !== this.curIface && overhead >= COPY_MIN_OVERHEAD && overhead <= COPY_MAX_OVERHEAD) {
-        pending.splice(k, 1);
-        pair.decryptedCopies++;
-        return;
-      }
+    const head = pending[0];
+    if (head && head.iface !== this.curIface && fitsEspOverhead(espLen, head.ipLen)) {
+      pending.shift();
+      pair.decryptedCopies++;
     }
   }
 
@@ -496,31 +518,36 @@ export class TrafficAnalyzer implements PacketSink {
 
   /**
    * A clear-text packet between two nodes is the capture host's decrypted copy only when
-   * proven: an unused ESP packet on the same direction, just before it (within the copy
-   * window) and big enough to have carried it. Each ESP packet proves at most one copy.
+   * proven. With host metadata (SLL/SLL2 packet type, pcapng direction) it must be marked
+   * inbound and fit the oldest unused ESP packet of the same direction within the copy
+   * window (kernel and userspace IPsec both deliver copies in ESP order). Without it, it
+   * must be the very next packet after its ESP packet. Either way the ESP packet must be
+   * bigger by exactly what ESP adds, and each ESP packet proves at most one copy.
    */
-  private provenCopy(pair: PairState, ipLen: number, ts: number): boolean {
+  private provenCopy(pi: number, pair: PairState, ipLen: number, ts: number): boolean {
+    if (!this.curHostMeta) {
+      if (this.espJustBefore !== pi || ts < this.espJustBeforeTs || ts - this.espJustBeforeTs > NEXT_PACKET_WINDOW) return false;
+      if (!fitsEspOverhead(this.espJustBeforeLen, ipLen)) return false;
+      this.espJustBefore = -1;
+      pair.decryptedCopies++;
+      return true;
+    }
     const times = pair.recentTs;
-    if (!times || pair.recentEpoch !== this.epoch) return false;
-    let best = -1;
+    if (!this.curInbound || !times || pair.recentEpoch !== this.epoch) return false;
     for (let k = 0; k < RECENT_ESP; k++) {
       const i = (pair.recentNext + k) % RECENT_ESP; // oldest first
       if (pair.recentUsed![i] || times[i]! > ts || ts - times[i]! > this.copyWindow) continue;
-      const overhead = pair.recentLen![i]! - ipLen;
-      if (overhead >= COPY_MIN_OVERHEAD && overhead <= COPY_MAX_OVERHEAD) {
-        best = i;
-        break;
-      }
+      if (!fitsEspOverhead(pair.recentLen![i]!, ipLen)) return false;
+      pair.recentUsed![i] = 1;
+      pair.decryptedCopies++;
+      return true;
     }
-    if (best < 0) return false;
-    pair.recentUsed![best] = 1;
-    pair.decryptedCopies++;
-    return true;
+    return false;
   }
 
-  private plaintext(_pi: number, pair: PairState, proto: number, sport: number, dport: number, hasPorts: boolean, ipLen: number, ts: number): void {
+  private plaintext(pi: number, pair: PairState, proto: number, sport: number, dport: number, hasPorts: boolean, ipLen: number, ts: number): void {
     if (pair.srcNode && pair.dstNode) {
-      if (this.provenCopy(pair, ipLen, ts)) {
+      if (this.provenCopy(pi, pair, ipLen, ts)) {
         this.lastClass = CLASS_IPSEC;
         return;
       }
@@ -789,6 +816,11 @@ export function portRanks(isServicePort: (port: number) => boolean): Uint8Array 
   const ranks = new Uint8Array(65536);
   for (let port = 0; port < 65536; port++) ranks[port] = isServicePort(port) ? 3 : port < 1024 ? 2 : port < 32768 ? 1 : 0;
   return ranks;
+}
+
+function fitsEspOverhead(espIpLen: number, clearIpLen: number): boolean {
+  const overhead = espIpLen - clearIpLen;
+  return overhead >= COPY_MIN_OVERHEAD && overhead <= COPY_MAX_OVERHEAD;
 }
 
 function compareWords(a: readonly number[], ai: number, b: readonly number[], bi: number): number {

@@ -1,7 +1,6 @@
 // `cryptgate run`: the full Gherkin suite against the simulated cluster and a KMS backend.
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { runSuite } from '../run/run-suite.js';
 import { renderReport, writeReportFile } from '../report/write.js';
 import { EXIT_FAIL, EXIT_PASS } from '../util/errors.js';
 import type { CommandResult } from './main.js';
@@ -29,6 +28,8 @@ Writes into --report-dir: cryptgate.json (one check per scenario with its behavi
 cucumber.html, junit.xml, messages.ndjson, and evidence/ (what each scenario left).`,
     )
     .action(async (opts: RunCommandOptions) => {
+      // Cucumber is heavy to load: only `run` pays for it.
+      const { runSuite } = await import('../run/run-suite.js');
       const { report, reportDir } = await runSuite({ reportDir: opts.reportDir, tags: opts.tags, kms: opts.kms });
       writeReportFile(join(reportDir, 'cryptgate.json'), renderReport(report, 'json', { color: false }));
       process.stdout.write(`\n${renderReport(report, 'text', { color: colorWanted(opts.color, process.stdout) })}\n`);
