@@ -646,37 +646,48 @@ export class TrafficAnalyzer implements PacketSink {
     return ci;
   }
 
-  private firstFragment(pi: number, proto: number): void {
+  /** The fragment train of the current packet (pair, IP id, protocol), created if new. */
+  private fragmentOf(pi: number, proto: number): FragmentState {
     const probe = this.fragTable.probe;
     probe[0] = pi;
     probe[1] = this.ip.fragId;
     probe[2] = proto;
     const fi = this.fragTable.findOrAdd();
     if (this.fragTable.added) this.fragments.push(new FragmentState(pi, proto));
-    const frag = this.fragments[fi]!;
-    const pending = frag.kind === FRAG_PENDING ? frag : undefined;
+    return this.fragments[fi]!;
+  }
+
+  /** Moves fragments held while their first fragment was missing into a conversation. */
+  private absorbPending(frag: FragmentState, conv: ConversationState): void {
+    conv.packets += frag.pendingPackets;
+    conv.bytes += frag.pendingBytes;
+    conv.firstSeen = Math.min(conv.firstSeen, frag.pendingFirst);
+    conv.lastSeen = Math.max(conv.lastSeen, frag.pendingLast);
+    frag.pendingPackets = 0;
+    frag.pendingBytes = 0;
+  }
+
+  private firstFragment(pi: number, proto: number): void {
+    const frag = this.fragmentOf(pi, proto);
+    const wasPending = frag.kind === FRAG_PENDING && frag.pendingPackets > 0;
     if (this.lastClass === CLASS_CONVERSATION) {
       frag.kind = FRAG_CONVERSATION;
       frag.conversation = this.lastConversation;
     } else {
       frag.kind = FRAG_IPSEC;
     }
+    if (!wasPending) return;
     // Fragments that arrived before their first fragment are settled now.
-    if (pending && pending.pendingPackets > 0) {
+    if (frag.kind === FRAG_CONVERSATION) {
+      this.absorbPending(frag, this.conversations[frag.conversation]!);
+    } else {
+      // They were counted as clear text on the pair; they were IPsec (e.g. ESP-in-UDP) after all.
       const pair = this.pairs[pi]!;
-      if (frag.kind === FRAG_CONVERSATION) {
-        const conv = this.conversations[frag.conversation]!;
-        conv.packets += pending.pendingPackets;
-        conv.bytes += pending.pendingBytes;
-        conv.firstSeen = Math.min(conv.firstSeen, pending.pendingFirst);
-        conv.lastSeen = Math.max(conv.lastSeen, pending.pendingLast);
-      } else {
-        pair.plaintextPackets -= pending.pendingPackets;
-        pair.plaintextBytes -= pending.pendingBytes;
-        pair.espPackets += proto === PROTO_ESP ? pending.pendingPackets : 0;
-      }
-      pending.pendingPackets = 0;
-      pending.pendingBytes = 0;
+      pair.plaintextPackets -= frag.pendingPackets;
+      pair.plaintextBytes -= frag.pendingBytes;
+      pair.espBytes += frag.pendingBytes;
+      frag.pendingPackets = 0;
+      frag.pendingBytes = 0;
     }
   }
 
@@ -686,13 +697,7 @@ export class TrafficAnalyzer implements PacketSink {
       pair.espBytes += ipLen;
       return;
     }
-    const probe = this.fragTable.probe;
-    probe[0] = pi;
-    probe[1] = this.ip.fragId;
-    probe[2] = proto;
-    const fi = this.fragTable.findOrAdd();
-    if (this.fragTable.added) this.fragments.push(new FragmentState(pi, proto));
-    const frag = this.fragments[fi]!;
+    const frag = this.fragmentOf(pi, proto);
     if (frag.kind === FRAG_IPSEC) {
       pair.espBytes += ipLen;
       return;
@@ -723,14 +728,9 @@ export class TrafficAnalyzer implements PacketSink {
       if (frag.kind !== FRAG_PENDING || frag.pendingPackets === 0) continue;
       const pair = this.pairs[frag.pair]!;
       if (!pair.srcNode && !pair.dstNode) continue;
-      const ci = this.conversationIndex(pair, frag.proto, 0, 0, false);
-      const conv = this.conversations[ci]!;
+      const conv = this.conversations[this.conversationIndex(pair, frag.proto, 0, 0, false)]!;
       if (conv.packets === 0) conv.fragmentsOnly = true;
-      conv.packets += frag.pendingPackets;
-      conv.bytes += frag.pendingBytes;
-      conv.firstSeen = Math.min(conv.firstSeen, frag.pendingFirst);
-      conv.lastSeen = Math.max(conv.lastSeen, frag.pendingLast);
-      frag.pendingPackets = 0;
+      this.absorbPending(frag, conv);
     }
     const addr = (af: number, w: readonly number[], at: number): string => formatAddress(af, w[at]!, w[at + 1]!, w[at + 2]!, w[at + 3]!);
     const pairs: PairFacts[] = this.pairs.map((s) => ({

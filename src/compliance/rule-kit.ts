@@ -45,15 +45,3 @@ export function makeCheck(fields: Omit<Check, 'status'> & { status?: CheckStatus
 export function pairKey(a: string, b: string): [string, string] {
   return a < b ? [a, b] : [b, a];
 }
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(1)} ${units[u]}`;
-}

@@ -3,6 +3,7 @@
 // the proof behind each pass, then what was read. Colour only when the caller asks (the
 // CLI decides from the TTY, NO_COLOR and FORCE_COLOR); evidence text is sanitised so a
 // hostile string in a capture or log cannot drive the reader's terminal.
+import { formatBytes } from '../util/format.js';
 import { Chalk, type ChalkInstance } from 'chalk';
 import { findingSeverity, severityRank, type Check, type Finding, type InputRecord, type Report, type Severity } from './model.js';
 
@@ -113,18 +114,6 @@ export function proofLine(observed: readonly Record<string, unknown>[]): string 
   return `${n} ${n === 1 ? one : many}${parts.length > 0 ? `: ${parts.join(' ')}` : ''}`;
 }
 
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(1)} ${units[u]}`;
-}
-
 function behaviourTag(check: Check): string {
   return check.behaviour.length > 0 ? ` [${check.behaviour.map((b) => terminalSafe(b)).join(', ')}]` : '';
 }
@@ -209,7 +198,7 @@ export function renderText(report: Report, options: TextOptions): string {
 }
 
 function inputLine(input: InputRecord): string {
-  const parts = [terminalSafe(input.path), terminalSafe(input.format), formatSize(input.bytes)];
+  const parts = [terminalSafe(input.path), terminalSafe(input.format), formatBytes(input.bytes)];
   parts.push(input.sha256 ? `sha256 ${input.sha256}` : 'sha256 not computed');
   if (input.linkTypes.length > 0) parts.push(`link types ${input.linkTypes.join(',')}`);
   return parts.join('  ');

@@ -5,7 +5,8 @@
 import type { CaptureFacts, ConversationFacts } from '../../capture/facts.js';
 import type { Check, Finding } from '../../report/model.js';
 import { serviceFor } from '../services.js';
-import { formatBytes, isoTime, makeCheck, pairKey, withWaiver, type RuleContext } from '../rule-kit.js';
+import { formatBytes } from '../../util/format.js';
+import { isoTime, makeCheck, pairKey, withWaiver, type RuleContext } from '../rule-kit.js';
 import type { NodeSet } from '../node-set.js';
 
 export const ESP_ONLY = 'ipsec.esp-only';
