@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { toolInfo } from '../util/package-info.js';
 import { EXIT_BAD_INPUT, EXIT_ENVIRONMENT, InputError, EnvironmentError } from '../util/errors.js';
 import { registerCheckCommand } from './check-command.js';
+import { registerKmsCommand } from './kms-command.js';
 import { registerRunCommand } from './run-command.js';
 
 /** Where a command's action leaves its exit code. */
@@ -41,6 +42,7 @@ Examples:
     writeOut: (s) => process.stdout.write(s),
   });
   registerCheckCommand(program, result);
+  registerKmsCommand(program, result);
   registerRunCommand(program, result);
   return program;
 }

@@ -19,6 +19,7 @@ import {
 } from './capabilities.js';
 import { kmsClient, type KmsCredentials } from './client.js';
 import { kmsFailureKind } from './errors.js';
+import { httpGet } from './http-get.js';
 import { startLocalstack } from './localstack.js';
 import { startMotoServer } from './moto.js';
 
@@ -203,15 +204,14 @@ interface Identity {
 }
 
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000), headers: { accept: 'application/json' } });
-  const text = await res.text();
+  const { status, text } = await httpGet(url, 5000);
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
     body = undefined;
   }
-  return { status: res.status, body };
+  return { status, body };
 }
 
 /**
@@ -225,7 +225,7 @@ export async function identify(endpoint: string): Promise<Identity> {
     first = await getJson(`${endpoint}/_cryptgate/health`);
   } catch (err) {
     const kind = kmsFailureKind(err);
-    const code = (err as { cause?: { code?: string } })?.cause?.code ?? (kind === 'timeout' ? 'no answer within 5 s' : (err as Error).message);
+    const code = kind === 'timeout' ? 'no answer within 5 s' : ((err as { code?: string }).code ?? (err as Error).message);
     throw new EnvironmentError(`KMS endpoint ${endpoint} unreachable (${code}): start it, or use --kms embedded (built in) or --kms moto`);
   }
   if (first.status === 200 && (first.body as { status?: unknown })?.status === 'ok') {
@@ -238,9 +238,8 @@ export async function identify(endpoint: string): Promise<Identity> {
       const version = typeof body.version === 'string' ? ` ${body.version}` : '';
       return { kind: 'localstack', label: `LocalStack${version}`, capabilities: LOCALSTACK_CAPABILITIES };
     }
-    const moto = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(5000) });
-    const html = await moto.text();
-    if (moto.status === 200 && /moto/i.test(html)) return { kind: 'moto', label: 'moto_server', capabilities: MOTO_CAPABILITIES };
+    const moto = await httpGet(`${endpoint}/moto-api/`, 5000);
+    if (moto.status === 200 && /moto/i.test(moto.text)) return { kind: 'moto', label: 'moto_server', capabilities: MOTO_CAPABILITIES };
   } catch {
     // answered once already: treat as unidentified
   }

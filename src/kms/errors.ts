@@ -163,7 +163,13 @@ export function describeKmsError(err: unknown, context: KmsErrorContext): Enviro
   const caller = who(context);
   const target = context.keyArn !== undefined ? ` on ${context.keyArn}` : '';
   const call = `${caller}: ${action}${target}`;
-  const detail = oneLine(f.message) === '' ? f.name : `${f.name}: ${oneLine(f.message)}`;
+  // A 5xx whose body is not KMS JSON (an HTML crash page) fails the SDK's parser: say what it was.
+  const crashPage = f.status !== undefined && f.status >= 500 && f.name === 'SyntaxError';
+  const detail = crashPage
+    ? 'an error page instead of a KMS answer (the server failed)'
+    : oneLine(f.message) === ''
+      ? f.name
+      : `${f.name}: ${oneLine(f.message)}`;
   const line = ((): string => {
     switch (kmsFailureKind(err)) {
       case 'access-denied':
@@ -186,7 +192,7 @@ export function describeKmsError(err: unknown, context: KmsErrorContext): Enviro
       case 'timeout':
         return `KMS endpoint ${endpointOf(context, f)} did not answer in time (${f.name === 'Error' ? (f.code ?? 'timeout') : f.name})${attemptsNote(f)} while ${caller} ran ${action}${target}`;
       case 'unreachable':
-        return `KMS endpoint ${endpointOf(context, f)} unreachable (${f.code})${attemptsNote(f)} while ${caller} ran ${action}${target}`;
+        return `KMS endpoint ${endpointOf(context, f)} unreachable (${f.code}) while ${caller} ran ${action}${target}`;
       case 'unsupported':
         return `${call} is not supported by this KMS (${f.status !== undefined ? `HTTP ${f.status} ` : ''}${detail})`;
       case 'server-error':

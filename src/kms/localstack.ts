@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { EnvironmentError } from '../util/errors.js';
+import { httpGet } from './http-get.js';
 
 export const LOCALSTACK_IMAGE = 'localstack/localstack:4.14.0';
 
@@ -125,8 +126,8 @@ export async function startLocalstack(options: LocalstackOptions = {}): Promise<
   const endpoint = started.getConnectionUri();
   let version = image.split(':')[1] ?? 'unknown';
   try {
-    const res = await fetch(`${endpoint}/_localstack/health`, { signal: AbortSignal.timeout(5000) });
-    const body = (await res.json()) as { version?: unknown };
+    const res = await httpGet(`${endpoint}/_localstack/health`, 5000);
+    const body = JSON.parse(res.text) as { version?: unknown };
     if (typeof body.version === 'string') version = body.version;
   } catch {
     // keep the tag

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { EnvironmentError } from '../util/errors.js';
 import { packageRoot } from '../util/package-info.js';
+import { httpGet } from './http-get.js';
 
 export const MOTO_INSTALL_HINT = "python3 -m venv .venv && .venv/bin/pip install 'moto[server]' (or: bash scripts/moto/install.sh)";
 
@@ -85,8 +86,9 @@ const live = new Set<ChildProcess>();
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 let hooked = false;
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+function killGroup(child: ChildProcess, signal: NodeJS.Signals, evenIfExited = false): void {
+  if (child.pid === undefined) return;
+  if (!evenIfExited && (child.exitCode !== null || child.signalCode !== null)) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
@@ -188,6 +190,9 @@ export async function startMotoServer(options: MotoServerOptions = {}): Promise<
 
 class PortTaken extends Error {}
 
+/** $0 is moto_server, "$@" its arguments; stdin is the lifeline pipe from this process. */
+const GUARD = 'exec 3<&0; (cat <&3 >/dev/null 2>&1; kill -KILL 0 2>/dev/null) & exec "$0" "$@" </dev/null 3<&-';
+
 async function launch(
   exe: MotoExecutable,
   port: number,
@@ -200,9 +205,12 @@ async function launch(
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-8192);
   };
-  const child = spawn(exe.path, ['-H', '127.0.0.1', '-p', String(port)], {
+  // Through a tiny sh guard, because no hook runs when this process is SIGKILLed: a watcher
+  // in moto_server's process group waits for EOF on a pipe only we hold open, then kills the
+  // group. The guard then execs moto_server, so the pid we hold is moto_server's own.
+  const child = spawn('/bin/sh', ['-c', GUARD, exe.path, '-H', '127.0.0.1', '-p', String(port)], {
     detached: true, // its own process group: we kill the group, and a terminal's Ctrl+C goes through our hook
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...env, PYTHONUNBUFFERED: '1' } as NodeJS.ProcessEnv,
   });
   let spawnError: Error | undefined;
@@ -215,6 +223,7 @@ async function launch(
   if (child.pid !== undefined) track(child);
   // A forgotten stop() must not keep this process alive; the exit hook still kills the child.
   child.unref();
+  (child.stdin as unknown as { unref?: () => void }).unref?.();
   (child.stdout as unknown as { unref?: () => void }).unref?.();
   (child.stderr as unknown as { unref?: () => void }).unref?.();
 
@@ -229,9 +238,10 @@ async function launch(
           await Promise.race([exited, sleep(2000)]);
         }
       }
-      // The group may hold children of moto_server that outlived it.
-      killGroup(child, 'SIGKILL');
+      // The group may hold children of moto_server that outlived it (ESRCH when none did).
+      killGroup(child, 'SIGKILL', true);
       untrack(child);
+      child.stdin?.destroy();
       child.stdout?.destroy();
       child.stderr?.destroy();
     })();
@@ -254,9 +264,8 @@ async function launch(
       );
     }
     try {
-      const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.status < 500) break;
+      const res = await httpGet(`${endpoint}/moto-api/`, 2000, 0);
+      if (res.status > 0 && res.status < 500) break;
     } catch {
       // not listening yet
     }
