@@ -337,7 +337,8 @@ export class CaptureReader {
           throw new FormatError(this.file, blockOffset + 20, 'packet block captured length', `at most ${Math.min(MAX_PACKET_BYTES, Math.max(0, len - 32))} (fits the block)`, String(caplen));
         }
         let direction = DIRECTION_UNKNOWN;
-        if (type === 6 && 32 + padded < len) direction = epbDirection(buf, p + 28 + padded, p + len - 4, le);
+        // Both EPB and the obsolete PB carry their flags (direction) as option 2.
+        if (32 + padded < len) direction = epbDirection(buf, p + 28 + padded, p + len - 4, le);
         if (origLen < caplen) origLen = caplen;
         else if (origLen > caplen) this.snapTruncated++;
         this.packets++;

@@ -154,11 +154,11 @@ class ConversationState {
   ) {}
 }
 
-const FRAG_PENDING = 0;
-const FRAG_CONVERSATION = 1;
-const FRAG_IPSEC = 2;
+/** A fragment train whose first fragment has not been seen yet. */
+const FRAG_PENDING = -1;
 
 class FragmentState {
+  /** FRAG_PENDING, or the CLASS_* of the first fragment: how the followers count. */
   kind = FRAG_PENDING;
   conversation = -1;
   pendingPackets = 0;
@@ -169,9 +169,11 @@ class FragmentState {
 }
 
 /** What the last packet turned out to be, so a first fragment can tell its followers. */
-const CLASS_OTHER = 0;
+const CLASS_OTHER = 0; // clear text not tracked as a conversation (neither end a node), control
 const CLASS_CONVERSATION = 1;
-const CLASS_IPSEC = 2;
+const CLASS_ESP = 2;
+const CLASS_AH_ONLY = 3;
+const CLASS_IKE = 4; // IKE messages (IKE_AUTH with certificates is often fragmented) and keepalives
 
 export class TrafficAnalyzer implements PacketSink {
   private readonly link = new LinkResult();
@@ -234,6 +236,8 @@ export class TrafficAnalyzer implements PacketSink {
     this.epoch++;
     this.multiInterface = false;
     this.firstIface = -1;
+    this.espNow = -1;
+    this.espJustBefore = -1;
   }
 
 
@@ -334,7 +338,8 @@ export class TrafficAnalyzer implements PacketSink {
       return;
     }
     // Whole IP packet captured? Needed to see the ESP trailer.
-    const complete = caplen === origLen && ip.capturedLength === ip.totalLength;
+    // A first fragment holds only the start of the datagram: its ESP trailer is elsewhere.
+    const complete = caplen === origLen && ip.capturedLength === ip.totalLength && !ip.moreFragments;
     const p = ip.l4Offset;
     const n = ip.l4Length;
     this.lastClass = CLASS_OTHER;
@@ -365,7 +370,7 @@ export class TrafficAnalyzer implements PacketSink {
     if (sport === 4500 || dport === 4500) {
       if (m === 1 && buf[q] === 0xff) {
         pair.keepalives++;
-        this.lastClass = CLASS_IPSEC;
+        this.lastClass = CLASS_IKE;
         return;
       }
       if (m >= 4 && buf.readUInt32BE(q) === 0) {
@@ -385,7 +390,7 @@ export class TrafficAnalyzer implements PacketSink {
     const message = decodeIke(buf, p, n);
     if (!message) return false; // not IKE: the packet is judged as clear text on that port
     pair.ikePackets++;
-    this.lastClass = CLASS_IPSEC;
+    this.lastClass = CLASS_IKE;
     const w = pair.words;
     this.ike.push({
       file: this.file,
@@ -415,13 +420,13 @@ export class TrafficAnalyzer implements PacketSink {
     pair.ahOnlyBytes += ipLen;
     if (next < 32) pair.ahOnlyInner |= 1 << next;
     else pair.ahOnlyInnerOther.add(next);
-    this.lastClass = CLASS_IPSEC;
+    this.lastClass = CLASS_AH_ONLY;
   }
 
   private esp(pi: number, pair: PairState, buf: Buffer, p: number, n: number, complete: boolean, encap: boolean, ipLen: number, ts: number): void {
     pair.espPackets++;
     pair.espBytes += ipLen;
-    this.lastClass = CLASS_IPSEC;
+    this.lastClass = CLASS_ESP;
     if (pair.srcNode && pair.dstNode) {
       this.espNow = pi;
       this.espNowLen = ipLen;
@@ -548,7 +553,7 @@ export class TrafficAnalyzer implements PacketSink {
   private plaintext(pi: number, pair: PairState, proto: number, sport: number, dport: number, hasPorts: boolean, ipLen: number, ts: number): void {
     if (pair.srcNode && pair.dstNode) {
       if (this.provenCopy(pi, pair, ipLen, ts)) {
-        this.lastClass = CLASS_IPSEC;
+        this.lastClass = CLASS_ESP;
         return;
       }
       if (this.curOutgoing && this.curIfaceKnown && !this.ip.moreFragments) {
@@ -561,10 +566,8 @@ export class TrafficAnalyzer implements PacketSink {
       }
     }
     const ci = this.countClear(pair, proto, sport, dport, hasPorts, ipLen, ts);
-    if (ci >= 0) {
-      this.lastClass = CLASS_CONVERSATION;
-      this.lastConversation = ci;
-    }
+    this.lastClass = ci >= 0 ? CLASS_CONVERSATION : CLASS_OTHER;
+    this.lastConversation = ci;
   }
 
   /** Counts a clear-text packet; returns its conversation index, or -1 between non-nodes. */
@@ -670,24 +673,35 @@ export class TrafficAnalyzer implements PacketSink {
   private firstFragment(pi: number, proto: number): void {
     const frag = this.fragmentOf(pi, proto);
     const wasPending = frag.kind === FRAG_PENDING && frag.pendingPackets > 0;
-    if (this.lastClass === CLASS_CONVERSATION) {
-      frag.kind = FRAG_CONVERSATION;
-      frag.conversation = this.lastConversation;
-    } else {
-      frag.kind = FRAG_IPSEC;
-    }
+    frag.kind = this.lastClass;
+    frag.conversation = this.lastConversation;
     if (!wasPending) return;
-    // Fragments that arrived before their first fragment are settled now.
-    if (frag.kind === FRAG_CONVERSATION) {
+    // Followers that came before their first fragment were held as clear text on the pair;
+    // settle them now that the first fragment says what the datagram was.
+    const pair = this.pairs[pi]!;
+    if (frag.kind === CLASS_CONVERSATION) {
       this.absorbPending(frag, this.conversations[frag.conversation]!);
-    } else {
-      // They were counted as clear text on the pair; they were IPsec (e.g. ESP-in-UDP) after all.
-      const pair = this.pairs[pi]!;
+      return;
+    }
+    if (frag.kind !== CLASS_OTHER) {
       pair.plaintextPackets -= frag.pendingPackets;
       pair.plaintextBytes -= frag.pendingBytes;
-      pair.espBytes += frag.pendingBytes;
-      frag.pendingPackets = 0;
-      frag.pendingBytes = 0;
+      this.countFollower(pair, frag, frag.pendingPackets, frag.pendingBytes);
+    }
+    frag.pendingPackets = 0;
+    frag.pendingBytes = 0;
+  }
+
+  /** Counts non-first fragments of an IPsec datagram where its first fragment was counted. */
+  private countFollower(pair: PairState, frag: FragmentState, packets: number, bytes: number): void {
+    if (frag.kind === CLASS_ESP) {
+      pair.espPackets += packets;
+      pair.espBytes += bytes;
+    } else if (frag.kind === CLASS_AH_ONLY) {
+      pair.ahOnlyPackets += packets;
+      pair.ahOnlyBytes += bytes;
+    } else if (frag.kind === CLASS_IKE) {
+      pair.ikePackets += packets;
     }
   }
 
@@ -698,26 +712,27 @@ export class TrafficAnalyzer implements PacketSink {
       return;
     }
     const frag = this.fragmentOf(pi, proto);
-    if (frag.kind === FRAG_IPSEC) {
-      pair.espBytes += ipLen;
-      return;
-    }
-    if (frag.kind === FRAG_CONVERSATION) {
+    if (frag.kind === FRAG_PENDING) {
+      // First fragment not seen yet: held as clear text until it comes (or the capture ends).
+      pair.plaintextPackets++;
+      pair.plaintextBytes += ipLen;
+      frag.pendingPackets++;
+      frag.pendingBytes += ipLen;
+      if (ts < frag.pendingFirst) frag.pendingFirst = ts;
+      if (ts > frag.pendingLast) frag.pendingLast = ts;
+    } else if (frag.kind === CLASS_CONVERSATION) {
       const conv = this.conversations[frag.conversation]!;
       pair.plaintextPackets++;
       pair.plaintextBytes += ipLen;
       conv.packets++;
       conv.bytes += ipLen;
       if (ts > conv.lastSeen) conv.lastSeen = ts;
-      return;
+    } else if (frag.kind === CLASS_OTHER) {
+      pair.plaintextPackets++;
+      pair.plaintextBytes += ipLen;
+    } else {
+      this.countFollower(pair, frag, 1, ipLen);
     }
-    // First fragment not seen yet: hold the counts until it comes (or the capture ends).
-    pair.plaintextPackets++;
-    pair.plaintextBytes += ipLen;
-    frag.pendingPackets++;
-    frag.pendingBytes += ipLen;
-    if (ts < frag.pendingFirst) frag.pendingFirst = ts;
-    if (ts > frag.pendingLast) frag.pendingLast = ts;
   }
 
   /** Settles what is still pending and returns the facts. */

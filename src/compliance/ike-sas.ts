@@ -32,8 +32,15 @@ function modeOf(m: IkeMessage): string {
   return 'authip';
 }
 
+/**
+ * IKEv2: every IKE_SA_INIT message. IKEv1/AuthIP: only the messages that carry the SA
+ * payload (main mode 1 and 2, aggressive 1 and 2): later main-mode messages from the
+ * initiator also carry SPIr and would otherwise read as responses. A message cut short
+ * before its payloads could be read is kept, so it is reported as unreadable.
+ */
 function carriesSa(m: IkeMessage): boolean {
-  return m.version === 2 ? m.exchange === 34 : V1_EXCHANGES_WITH_SA.has(m.exchange);
+  if (m.version === 2) return m.exchange === 34;
+  return V1_EXCHANGES_WITH_SA.has(m.exchange) && !m.encrypted && (m.proposals.length > 0 || m.truncated);
 }
 
 /** Builds one record per IKE SA negotiation seen (keyed by the initiator's SPI and endpoints). */

@@ -11,8 +11,8 @@ import {
 } from '../../simulators/wire/esp.js';
 import {
   AF, ETHERTYPE, IPPROTO, SLL_PACKET_TYPE, TCP_FLAGS, ah, arp, bsdLoop, bsdNull, ethernet, fragmentIpv4, fragmentIpv6, icmpEcho,
-  icmpv6Echo, icmpv6NeighborAdvertisement, icmpv6NeighborSolicitation, ipPacket, ipv4, ipv6, linuxSll, linuxSll2,
-  solicitedNodeMulticast, tcp, udp, type IpAddress, type Ipv6ExtensionHeader, type VlanTag,
+  icmpv6NeighborAdvertisement, internetChecksum, icmpv6NeighborSolicitation, ipPacket, ipv4, ipv6, linuxSll, linuxSll2,
+  solicitedNodeMulticast, tcp, udp, type Ipv6ExtensionHeader, type VlanTag,
 } from '../../simulators/wire/frames.js';
 import {
   FLAG, IKEV1_VERSION, IKEV2_VERSION, VENDOR_ID, authIpMainMode, ikeMessage, ikev1MainMode1, ikev1MainMode2, ikev1SaBody,
@@ -207,12 +207,15 @@ function compliantEsp(startMs: number, spiBase = 0x1000): Pkt[] {
   return out;
 }
 
-/** One clear TCP segment N1:50200 → N2:8060 plus two ESP-GCM packets: a probe that the link layer was peeled. */
+/**
+ * One clear TCP SYN N1:50200 → N2:8060, then two ESP-GCM packets: a probe that the link
+ * layer was peeled. The SYN comes first, so no ESP packet can explain it as a copy.
+ */
 function linkProbe(src = N1, dst = N2): Pkt[] {
   const sa = gcmSa(isV6(src) ? 0x6601 : 0x4401);
   return [
-    at(0, espTcp(sa, 1, src, dst, 50300, 8850, text(64, 1))),
-    at(1.5, tcpIp(src, dst, 50200, 8060, Buffer.alloc(0), TCP_FLAGS.SYN, 777)),
+    at(0, tcpIp(src, dst, 50200, 8060, Buffer.alloc(0), TCP_FLAGS.SYN, 777)),
+    at(1.5, espTcp(sa, 1, src, dst, 50300, 8850, text(64, 1))),
     at(3.25, espTcp(sa, 2, src, dst, 50300, 8850, text(90, 2))),
   ];
 }
@@ -357,11 +360,13 @@ function formatCaptures(): SyntheticCapture[] {
   {
     // Blocks a reader must skip by length: NRB, ISB, DSB, custom (copyable and not), local-use, journal.
     const w = new PcapngWriter({ byteOrder: 'le', hardware: 'synthetic', os: 'none' });
-    const nrbRecord = Buffer.alloc(4 + 4 + 12);
-    nrbRecord.writeUInt16LE(1, 0); nrbRecord.writeUInt16LE(4 + 9, 2);
-    Buffer.from([10, 77, 0, 11]).copy(nrbRecord, 4);
-    nrbRecord.write('node1.lan', 8, 'ascii');
-    w.writeBlock(BLOCK.NRB, Buffer.concat([nrbRecord.subarray(0, 4 + 4 + 9), Buffer.alloc(3), Buffer.alloc(4)]));
+    // NRB: one ipv4 record (address + NUL-terminated name, padded to 4), then nrb_record_end.
+    const nrb = Buffer.alloc(4 + 16 + 4);
+    nrb.writeUInt16LE(1, 0);
+    nrb.writeUInt16LE(4 + 10, 2);
+    Buffer.from([10, 77, 0, 11]).copy(nrb, 4);
+    nrb.write('node1.lan\0', 8, 'latin1');
+    w.writeBlock(BLOCK.NRB, nrb);
     const e = w.addInterface({ linkType: 1, name: 'eth0' });
     const pk = compliantEsp(0);
     pk.forEach((p, i) => {
@@ -393,15 +398,15 @@ function formatCaptures(): SyntheticCapture[] {
     out.push({ name: 'pcapng-if-tsresol', bytes: Buffer.from(w.toBuffer()), nodes: NODES, linkTypes: [1], notes: 'four interfaces with if_tsresol 9, 3, 2^-20 and 2^-10' });
   }
   {
-    // if_tsoffset: small timestamps plus an offset of T0 seconds; one interface with a negative offset.
+    // if_tsoffset: small timestamps plus an offset of T0 (or T0 - 1 h) seconds.
     const w = new PcapngWriter({ byteOrder: 'be' });
     const a = w.addInterface({ linkType: 1, tsoffset: BigInt(T0), tsresol: 9 });
-    const b = w.addInterface({ linkType: 1, tsoffset: BigInt(T0 + 3600) });
+    const b = w.addInterface({ linkType: 1, tsoffset: BigInt(T0 - 3600) });
     compliantEsp(0).forEach((p, i) => {
       const t = split(p.ms);
       w.writePacket(i % 2 ? b : a, eth(p.data), t.sec, t.ns);
     });
-    out.push({ name: 'pcapng-if-tsoffset', bytes: Buffer.from(w.toBuffer()), nodes: NODES, linkTypes: [1], notes: 'if_tsoffset T0 (with ns) and T0+3600 (µs)' });
+    out.push({ name: 'pcapng-if-tsoffset', bytes: Buffer.from(w.toBuffer()), nodes: NODES, linkTypes: [1], notes: 'if_tsoffset T0 (ns units) and T0-3600 (µs units)' });
   }
   {
     // EPB options: direction flags, comment, drop count, packet id, queue, verdict.
@@ -724,14 +729,16 @@ function trafficCaptures(): SyntheticCapture[] {
     const na = ipv6({ src: V6N2, dst: V6N1, nextHeader: IPPROTO.ICMPV6, hopLimit: 255 }, icmpv6NeighborAdvertisement({ src: V6N2, dst: V6N1, target: V6N2, solicited: true, override: true, targetLinkAddress: macOf(V6N2) }));
     const mdns = udpIp(N1, '224.0.0.251', 5353, 5353, text(40, 1));
     const mdns6 = udpIp(V6N1, 'ff02::fb', 5353, 5353, text(40, 2));
-    const igmp = ipv4({ src: N2, dst: '224.0.0.22', protocol: 2, ttl: 1 }, Buffer.from([0x22, 0, 0xfa, 0xfd, 0, 0, 0, 0]));
+    const report = Buffer.from([0x16, 0, 0, 0, 224, 0, 0, 251]); // IGMPv2 membership report
+    report.writeUInt16BE(internetChecksum(report), 2);
+    const igmp = ipv4({ src: N2, dst: '224.0.0.251', protocol: 2, ttl: 1 }, report);
     const bcast = udpIp(N3, '255.255.255.255', 68, 67, text(60, 3));
     const directed = udpIp(N1, '10.77.0.255', 137, 137, text(50, 4));
     const pk: Pkt[] = [...compliantEsp(0, 0x6100)];
     const frames: Buffer[] = [
       arpReq, arpRep,
       eth(ns, { dstMac: '33:33:ff:77:00:12' }), eth(na),
-      eth(mdns, { dstMac: '01:00:5e:00:00:fb' }), eth(mdns6, { dstMac: '33:33:00:00:00:fb' }), eth(igmp, { dstMac: '01:00:5e:00:00:16' }),
+      eth(mdns, { dstMac: '01:00:5e:00:00:fb' }), eth(mdns6, { dstMac: '33:33:00:00:00:fb' }), eth(igmp, { dstMac: '01:00:5e:00:00:fb' }),
       eth(bcast, { dstMac: 'ff:ff:ff:ff:ff:ff' }), eth(directed, { dstMac: 'ff:ff:ff:ff:ff:ff' }),
     ];
     const w = new PcapWriter({ linkType: 1 });
@@ -761,42 +768,106 @@ function trafficCaptures(): SyntheticCapture[] {
     w.writePacket(arpReq, t.sec, t.us);
     out.push({ name: 'no-inter-node-traffic', bytes: Buffer.from(w.toBuffer()), nodes: NODES, linkTypes: [1], notes: 'only a node with an outside client, and ARP: nothing between nodes' });
   }
-  {
-    // Decrypted copies (capture on N2 with kernel IPsec): proven ones and leaks.
-    const sa = cbcSa(0x6301);
-    const back = cbcSa(0x6302);
-    const pk: Pkt[] = [];
-    let seq = 1;
-    const segment = (sport: number, dport: number, payload: Buffer): Buffer => tcp({ src: N1, dst: N2, srcPort: sport, dstPort: dport, seq }, payload);
-    const copyOf = (t: number, sport: number, dport: number, payload: Buffer, delayMs = 1): void => {
-      const seg = segment(sport, dport, payload);
-      pk.push(at(t, ipPacket(N1, N2, IPPROTO.ESP, espBody(sa, seq++, IPPROTO.TCP, seg))));
-      pk.push(at(t + delayMs, ipPacket(N1, N2, IPPROTO.TCP, seg)));
-    };
-    // Proven copies: ESP then its clear copy 1 ms later (3 of them on 8060).
-    copyOf(0, 50001, 8060, text(100, 1));
-    copyOf(100, 50001, 8060, text(120, 2));
-    copyOf(200, 50001, 8060, text(80, 3));
-    // Leak: clear with no ESP before it.
-    pk.push(at(400, tcpIp(N1, N2, 50002, 8850, text(50, 4))));
-    // Leak: ESP 60 ms before (outside the 50 ms window).
-    copyOf(500, 50003, 27000, text(60, 5), 60);
-    // Leak: ESP in the other direction just before.
-    pk.push(at(700, ipPacket(N2, N1, IPPROTO.ESP, espBody(back, 1, IPPROTO.TCP, tcp({ src: N2, dst: N1, srcPort: 8061, dstPort: 50004 }, text(70, 6))))));
-    pk.push(at(701, tcpIp(N1, N2, 50004, 8061, text(70, 7))));
-    // Leak: the clear packet is bigger than the ESP packet before it could carry.
-    pk.push(at(800, ipPacket(N1, N2, IPPROTO.ESP, espBody(sa, seq++, IPPROTO.TCP, segment(50005, 8000, text(10, 8))))));
-    pk.push(at(801, tcpIp(N1, N2, 50005, 8000, text(200, 9))));
-    // One proven copy on 8060 (the 4th), then a second clear packet: each ESP proves only one copy.
-    copyOf(900, 50001, 8060, text(90, 10));
-    pk.push(at(902, tcpIp(N1, N2, 50006, 8062, text(30, 11))));
-    pk.sort((a, b) => a.ms - b.ms);
-    out.push({
-      name: 'decrypted-copies', bytes: pcapOf(pk), nodes: NODES, linkTypes: [1],
-      notes: '4 clear copies each 1 ms after their ESP packet (proven); leaks on 8850 (no ESP), 27000 (ESP 60 ms before), 8061 (ESP the other way), 8000 (too big), 8062 (ESP already used)',
-    });
-  }
+  out.push(decryptedCopiesEthernet(), decryptedCopiesSll2());
   return out;
+}
+
+/**
+ * Decrypted copies on a plain Ethernet capture (no host metadata): a copy is proven only
+ * as the very next packet after its ESP packet (same direction, within 1 ms, 30-120 bytes
+ * smaller). Proven: 3 copies on 8060 and 1 on 8062. Leaks: 8850 (no ESP before), 27000
+ * (2 ms after its ESP), 8061 (ESP the other way), 8000 (bigger than its ESP could carry),
+ * 8062 (a second clear packet after one ESP), 8063 (an ARP frame between ESP and clear).
+ */
+function decryptedCopiesEthernet(): SyntheticCapture {
+  const sa = cbcSa(0x6301);
+  const back = cbcSa(0x6302);
+  const frames: { ms: number; frame: Buffer }[] = [];
+  let seq = 1;
+  const push = (ms: number, ip: Buffer): void => { frames.push({ ms, frame: eth(ip) }); };
+  const seg = (sport: number, dport: number, payload: Buffer): Buffer => tcp({ src: N1, dst: N2, srcPort: sport, dstPort: dport, seq }, payload);
+  const esp = (ms: number, segment: Buffer): void => push(ms, ipPacket(N1, N2, IPPROTO.ESP, espBody(sa, seq++, IPPROTO.TCP, segment)));
+  const clear = (ms: number, segment: Buffer): void => push(ms, ipPacket(N1, N2, IPPROTO.TCP, segment, { id: seq }));
+  const copyOf = (ms: number, sport: number, dport: number, payload: Buffer, delayMs = 0.2): void => {
+    const s = seg(sport, dport, payload);
+    esp(ms, s);
+    clear(ms + delayMs, s);
+  };
+  copyOf(0, 50001, 8060, text(100, 1));
+  copyOf(100, 50001, 8060, text(120, 2));
+  copyOf(200, 50001, 8060, text(80, 3));
+  clear(400, seg(50002, 8850, text(50, 4)));
+  copyOf(500, 50003, 27000, text(60, 5), 2);
+  push(700, ipPacket(N2, N1, IPPROTO.ESP, espBody(back, 1, IPPROTO.TCP, tcp({ src: N2, dst: N1, srcPort: 8061, dstPort: 50004 }, text(70, 6)))));
+  clear(700.2, seg(50004, 8061, text(70, 7)));
+  esp(800, seg(50005, 8000, text(10, 8)));
+  clear(800.2, seg(50005, 8000, text(200, 9)));
+  const s9 = seg(50006, 8062, text(40, 10));
+  copyOf(900, 50006, 8062, text(40, 10)); // proven
+  clear(900.4, s9); // the same segment again: its ESP packet already proved one copy
+  const s10 = seg(50007, 8063, text(40, 11));
+  esp(1000, s10);
+  frames.push({ ms: 1000.1, frame: ethernet({ dst: 'ff:ff:ff:ff:ff:ff', src: macOf(N3), etherType: ETHERTYPE.ARP }, arp({ operation: 1, senderMac: macOf(N3), senderIp: N3, targetIp: N1 })) });
+  clear(1000.2, s10);
+  const w = new PcapWriter({ linkType: 1 });
+  for (const f of frames) { const t = split(f.ms); w.writePacket(f.frame, t.sec, t.us); }
+  return {
+    name: 'decrypted-copies-ethernet', bytes: Buffer.from(w.toBuffer()), nodes: NODES, linkTypes: [1],
+    notes: 'Ethernet, no host metadata: proven copies (3 on 8060, 1 on 8062; each the very next packet, 0.2 ms after its ESP); leaks on 8850, 27000, 8061, 8000, 8062 (1 packet), 8063',
+  };
+}
+
+/**
+ * Decrypted copies with host metadata (Linux cooked v2, as `tcpdump -i any` on N2): inbound
+ * copies must fit the oldest unused same-direction ESP packet within 5 ms; outgoing clear
+ * packets on the TUN (ifindex 9) are proven by the ESP packet that follows on the NIC
+ * (ifindex 2). Proven: a burst of 3 inbound copies on 8060, 1 outgoing copy on 8850.
+ * Leaks: 27000 (inbound 6 ms after its ESP), 8061 (packet type OTHERHOST, not inbound),
+ * 8000 (outgoing, its ESP on the same interface).
+ */
+function decryptedCopiesSll2(): SyntheticCapture {
+  const inSa = cbcSa(0x6401);
+  const outSa = gcmSa(0x6402);
+  const frames: { ms: number; frame: Buffer }[] = [];
+  const push = (ms: number, ip: Buffer, packetType: number, ifIndex: number): void => {
+    frames.push({ ms, frame: linuxSll2({ packetType, protocol: ETHERTYPE.IPV4, interfaceIndex: ifIndex, linkAddress: macOf(N1) }, ip) });
+  };
+  let seq = 1;
+  const inbound = (sport: number, dport: number, payload: Buffer): [Buffer, Buffer] => {
+    const s = tcp({ src: N1, dst: N2, srcPort: sport, dstPort: dport, seq }, payload);
+    return [ipPacket(N1, N2, IPPROTO.ESP, espBody(inSa, seq++, IPPROTO.TCP, s)), ipPacket(N1, N2, IPPROTO.TCP, s)];
+  };
+  // A burst: three ESP packets, then their three copies (kernel order).
+  const burst = [inbound(50001, 8060, text(100, 1)), inbound(50001, 8060, text(60, 2)), inbound(50001, 8060, text(140, 3))];
+  burst.forEach(([e], i) => push(i * 0.5, e, SLL_PACKET_TYPE.HOST, 2));
+  burst.forEach(([, c], i) => push(2 + i * 0.5, c, SLL_PACKET_TYPE.HOST, 2));
+  // Too late: 6 ms after its ESP packet.
+  const [lateEsp, lateClear] = inbound(50002, 27000, text(50, 4));
+  push(100, lateEsp, SLL_PACKET_TYPE.HOST, 2);
+  push(106, lateClear, SLL_PACKET_TYPE.HOST, 2);
+  // Not addressed to this host (OTHERHOST): cannot be its decrypted copy.
+  const [otherEsp, otherClear] = inbound(50003, 8061, text(50, 5));
+  push(200, otherEsp, SLL_PACKET_TYPE.HOST, 2);
+  push(200.5, otherClear, SLL_PACKET_TYPE.OTHERHOST, 2);
+  // Outgoing (N2 → N1): clear on the TUN, then its ESP on the NIC: proven.
+  let oseq = 1;
+  const outbound = (sport: number, dport: number, payload: Buffer): [Buffer, Buffer] => {
+    const s = tcp({ src: N2, dst: N1, srcPort: sport, dstPort: dport, seq: oseq }, payload);
+    return [ipPacket(N2, N1, IPPROTO.TCP, s), ipPacket(N2, N1, IPPROTO.ESP, espBody(outSa, oseq++, IPPROTO.TCP, s))];
+  };
+  const [oc, oe] = outbound(50010, 8850, text(80, 6));
+  push(300, oc, SLL_PACKET_TYPE.OUTGOING, 9);
+  push(300.3, oe, SLL_PACKET_TYPE.OUTGOING, 2);
+  // Outgoing on the NIC itself, ESP on the same interface: a leak.
+  const [lc, le] = outbound(50011, 8000, text(80, 7));
+  push(400, lc, SLL_PACKET_TYPE.OUTGOING, 2);
+  push(400.3, le, SLL_PACKET_TYPE.OUTGOING, 2);
+  const w = new PcapWriter({ linkType: 276 });
+  for (const f of frames) { const t = split(f.ms); w.writePacket(f.frame, t.sec, t.us); }
+  return {
+    name: 'decrypted-copies-sll2', bytes: Buffer.from(w.toBuffer()), nodes: NODES, linkTypes: [276],
+    notes: 'Linux cooked v2 with packet types and ifindex: proven inbound burst (3 on 8060) and outgoing TUN copy (8850); leaks on 27000 (6 ms late), 8061 (OTHERHOST), 8000 (outgoing, same interface as its ESP)',
+  };
 }
 
 export function syntheticCaptures(): SyntheticCapture[] {
@@ -852,8 +923,8 @@ export function malformedCaptures(): MalformedCapture[] {
   {
     const w = goodPcapng(2);
     const off = w.bytesWritten;
-    const one = goodPcapng(1).toBuffer();
-    const epb = one.subarray(one.length - (one.length - (pcapngSectionHeader().length + 20)));
+    // goodPcapng(1) is SHB (28 bytes) + IDB (20 bytes) + one EPB.
+    const epb = goodPcapng(1).toBuffer().subarray(48);
     w.rawBytes(epb.subarray(0, epb.length - 9));
     out.push({ name: 'pcapng-truncated-block', bytes: Buffer.from(w.toBuffer()), expectOffset: off, expectField: /pcapng block type 0x6/, truncated: { packets: 2 }, notes: 'an EPB missing its last 9 bytes' });
   }

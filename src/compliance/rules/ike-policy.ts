@@ -66,7 +66,10 @@ export function ikePolicyCheck(ike: readonly IkeObservation[], ctx: RuleContext,
         findings.push(withWaiver(ctx, IKE_POLICY, { message: `Weak IKE SA ${who}: ${problems.join('; ')}`, evidence: { ...evidence, problems } }));
       }
       // A strong choice is fine, but weak alternatives on offer invite a downgrade.
-      const weakOffers = sa.offered.map((p) => suiteNames(sa.ikeVersion, p)).filter((s) => suiteProblems(s, policy).length > 0);
+      const chosenKey = JSON.stringify(chosen);
+      const weakOffers = sa.offered
+        .map((p) => suiteNames(sa.ikeVersion, p))
+        .filter((s) => JSON.stringify(s) !== chosenKey && suiteProblems(s, policy).length > 0);
       if (weakOffers.length > 0) {
         findings.push({
           message: `${sa.initiator} also offers ${weakOffers.length} weak IKE proposal(s) to ${sa.responder}: ${weakOffers.map((s) => `${s.encryption}${s.keyLength ? `-${s.keyLength}` : ''}/${s.integrity}/${s.prf}/group ${s.dhGroup}`).join(', ')}`,

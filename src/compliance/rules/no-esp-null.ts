@@ -72,6 +72,14 @@ export function noEspNullCheck(facts: CaptureFacts, ctx: RuleContext, nodeFlow: 
   if (flows.length === 0) {
     check.status = 'skip';
     check.findings.push({ message: 'No ESP between nodes in the capture: nothing to judge', severity: 'info', evidence: {} });
+  } else if (check.status === 'pass' && flows.every((f) => f.verdict === 'unsure' && f.nullMatches === 0)) {
+    // Every ESP packet was cut by the snaplen: no trailer was seen, so nothing was judged.
+    check.status = 'skip';
+    check.findings.push({
+      message: `None of the ${flows.length} ESP flows between nodes could be judged: their packets were cut by the capture's snaplen (capture with -s 0)`,
+      severity: 'info',
+      evidence: { flows: flows.length, unjudgedPackets: flows.reduce((n, f) => n + f.unjudged, 0) },
+    });
   }
   return check;
 }
