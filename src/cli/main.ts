@@ -6,6 +6,7 @@ import { EXIT_BAD_INPUT, EXIT_ENVIRONMENT, InputError, EnvironmentError } from '
 import { registerCheckCommand } from './check-command.js';
 import { registerKmsCommand } from './kms-command.js';
 import { registerRunCommand } from './run-command.js';
+import { registerSimCommand } from './sim-command.js';
 
 /** Where a command's action leaves its exit code. */
 export interface CommandResult {
@@ -44,6 +45,7 @@ Examples:
   registerCheckCommand(program, result);
   registerKmsCommand(program, result);
   registerRunCommand(program, result);
+  registerSimCommand(program, result);
   return program;
 }
 

@@ -1,0 +1,429 @@
+// An encrypted extract on disk (`extracts/<site>/<name>.hyper`), written and read as a
+// stream so a GB-size extract is published, opened and re-encrypted in flat memory.
+//
+//   file   := magic "CGHYPER\x01" (8) | u32be headerLength | header (JSON, UTF-8) | chunk+
+//   header := { format: "cryptgate/extract@1", extractId, site, name, mekId,
+//               wrappedDataKey: {iv,tag,ct}  (AES-256-GCM under the MEK, AAD = extract id + MEK id),
+//               cipher: "AES-256-GCM", chunkSize, plainSize, createdAt, encryptedAt }
+//   chunk  := u8 flags (bit 0: final) | u32be plainLength | tag (16) | ciphertext (plainLength)
+//
+// Each chunk is AES-256-GCM under the extract's own data key. Its nonce is the chunk index
+// (4 zero bytes, u64be index): unique because every data key encrypts exactly one body once
+// (re-encryption draws a new data key). Its AAD binds the extract id, the chunk index and the
+// final flag, so chunks cannot be reordered, moved between extracts, dropped or truncated
+// after without failing authentication. Every chunk but the last holds exactly chunkSize
+// bytes; the final one 0..chunkSize; nothing may follow it.
+import { createCipheriv, createDecipheriv, createHash, randomFillSync, randomUUID, type Hash } from 'node:crypto';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { InputError } from '../../src/util/errors.js';
+import { dataKeyAad, newKey, newKey as newKeyBytes, open, seal, UnwrapError } from './crypto.js';
+import { renameDurable, removeQuietly, tempPathFor } from './fs-safe.js';
+import type { SealedBox } from './model.js';
+import { reportKey } from './test-hooks.js';
+
+export const EXTRACT_MAGIC = Buffer.from('CGHYPER\x01', 'latin1');
+export const EXTRACT_FORMAT = 'cryptgate/extract@1';
+export const DEFAULT_CHUNK = 1024 * 1024;
+const CHUNK_HEAD = 1 + 4 + 16;
+const MAX_HEADER = 64 * 1024;
+const FINAL = 1;
+
+export interface ExtractHeader {
+  format: typeof EXTRACT_FORMAT;
+  extractId: string;
+  site: string;
+  name: string;
+  mekId: string;
+  wrappedDataKey: SealedBox;
+  cipher: 'AES-256-GCM';
+  chunkSize: number;
+  plainSize: number;
+  createdAt: string;
+  encryptedAt: string;
+}
+
+function chunkAad(extractId: string, index: number, final: boolean): Buffer {
+  const head = Buffer.from(`cryptgate/extract-chunk@1\0extract:${extractId}\0`, 'utf8');
+  const tail = Buffer.alloc(9);
+  tail.writeBigUInt64BE(BigInt(index), 0);
+  tail[8] = final ? 1 : 0;
+  return Buffer.concat([head, tail]);
+}
+
+function nonce(index: number): Buffer {
+  const n = Buffer.alloc(12);
+  n.writeBigUInt64BE(BigInt(index), 4);
+  return n;
+}
+
+const formatError = (file: string, what: string): InputError => new InputError(`${file}: ${what}`);
+
+/** Reads exactly `len` bytes at `pos` (fewer only at end of file). */
+function readFull(fd: number, buf: Buffer, len: number, pos: number): number {
+  let got = 0;
+  while (got < len) {
+    const n = readSync(fd, buf, got, len - got, pos + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/** Reads the header of an extract file; `bodyOffset` is where the first chunk starts. */
+export function readHeaderFd(fd: number, file: string): { header: ExtractHeader; bodyOffset: number } {
+  const pre = Buffer.alloc(12);
+  if (readFull(fd, pre, 12, 0) < 12 || !pre.subarray(0, 8).equals(EXTRACT_MAGIC)) {
+    throw formatError(file, 'offset 0: magic: expected "CGHYPER\\x01" (a cryptgate encrypted extract)');
+  }
+  const len = pre.readUInt32BE(8);
+  if (len === 0 || len > MAX_HEADER) throw formatError(file, `offset 8: header length ${len}: expected 1 to ${MAX_HEADER}`);
+  const hb = Buffer.alloc(len);
+  if (readFull(fd, hb, len, 12) < len) throw formatError(file, `offset 12: header: expected ${len} bytes, the file ends first`);
+  let h: ExtractHeader;
+  try {
+    h = JSON.parse(hb.toString('utf8')) as ExtractHeader;
+  } catch (err) {
+    throw formatError(file, `offset 12: header: expected JSON: ${(err as Error).message}`);
+  }
+  if (h?.format !== EXTRACT_FORMAT) throw formatError(file, `header.format: expected "${EXTRACT_FORMAT}"`);
+  for (const f of ['extractId', 'site', 'name', 'mekId', 'createdAt', 'encryptedAt'] as const) {
+    if (typeof h[f] !== 'string') throw formatError(file, `header.${f}: expected a string`);
+  }
+  if (!Number.isSafeInteger(h.chunkSize) || h.chunkSize < 1 || h.chunkSize > 64 * 1024 * 1024) {
+    throw formatError(file, `header.chunkSize: expected 1 to 67108864`);
+  }
+  if (!Number.isSafeInteger(h.plainSize) || h.plainSize < 0) throw formatError(file, 'header.plainSize: expected a whole number');
+  const w = h.wrappedDataKey;
+  if (typeof w?.iv !== 'string' || typeof w.tag !== 'string' || typeof w.ct !== 'string') {
+    throw formatError(file, 'header.wrappedDataKey: expected {iv, tag, ct}');
+  }
+  return { header: h, bodyOffset: 12 + len };
+}
+
+export function readExtractHeader(file: string): ExtractHeader {
+  const fd = openSync(file, 'r');
+  try {
+    return readHeaderFd(fd, file).header;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Unwraps an extract's data key with its MEK. The caller scrubs it. */
+export function unwrapDataKey(h: ExtractHeader, mek: Buffer, file: string): Buffer {
+  try {
+    const k = open(mek, h.wrappedDataKey, dataKeyAad(h.extractId, h.mekId), `${file}: data key of extract ${h.extractId} under MEK ${h.mekId}`);
+    reportKey('extract-data-key', h.extractId, k);
+    return k;
+  } catch (err) {
+    if (err instanceof UnwrapError) throw new InputError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * Where plaintext comes from: fill `buf[0..len)` exactly (the writer knows the total size),
+ * or return a buffer of exactly `len` bytes that already holds the chunk (saves a copy).
+ */
+export type PlainSource = (buf: Buffer, len: number) => Buffer | void;
+
+export function randomSource(): PlainSource {
+  return (buf, len) => {
+    randomFillSync(buf, 0, len);
+  };
+}
+
+/** A source file read sequentially; its size is taken once and must not change under us. */
+export function fileSource(path: string): { size: number; source: PlainSource; close(): void } {
+  const fd = openSync(path, 'r');
+  const size = fstatSync(fd).size;
+  let pos = 0;
+  return {
+    size,
+    source: (buf, len) => {
+      const got = readFull(fd, buf, len, pos);
+      if (got < len) throw new InputError(`${path}: the file shrank while it was being read (at byte ${pos + got} of ${size})`);
+      pos += got;
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+export interface WriteSpec {
+  site: string;
+  name: string;
+  mekId: string;
+  mek: Buffer;
+  plainSize: number;
+  now: string;
+  /** Keep the extract's identity across re-encryption. */
+  extractId?: string;
+  createdAt?: string;
+  chunkSize?: number;
+  /** Compute the plaintext's SHA-256 (publish shows it; re-encryption skips the cost). Default true. */
+  hash?: boolean;
+}
+
+export interface WriteResult {
+  header: ExtractHeader;
+  /** Empty when `hash: false`. */
+  sha256: string;
+}
+
+/**
+ * Writes an extract to `target` crash-safely: a temp file beside it, fsync, rename.
+ * `fill` supplies plaintext chunk by chunk. A kill at any point leaves `target` as it was.
+ */
+export function writeExtract(target: string, spec: WriteSpec, fill: PlainSource): WriteResult {
+  const chunkSize = spec.chunkSize ?? DEFAULT_CHUNK;
+  const extractId = spec.extractId ?? randomUUID();
+  const dataKey = newKey();
+  reportKey('extract-data-key', extractId, dataKey);
+  const header: ExtractHeader = {
+    format: EXTRACT_FORMAT,
+    extractId,
+    site: spec.site,
+    name: spec.name,
+    mekId: spec.mekId,
+    wrappedDataKey: seal(spec.mek, dataKey, dataKeyAad(extractId, spec.mekId)),
+    cipher: 'AES-256-GCM',
+    chunkSize,
+    plainSize: spec.plainSize,
+    createdAt: spec.createdAt ?? spec.now,
+    encryptedAt: spec.now,
+  };
+  const tmp = tempPathFor(target);
+  const fd = openSync(tmp, 'wx', 0o640);
+  const hash = spec.hash === false ? undefined : createHash('sha256');
+  try {
+    try {
+      const hb = Buffer.from(JSON.stringify(header), 'utf8');
+      const pre = Buffer.alloc(12);
+      EXTRACT_MAGIC.copy(pre, 0);
+      pre.writeUInt32BE(hb.length, 8);
+      let pos = 0;
+      const put = (b: Buffer): void => {
+        let off = 0;
+        while (off < b.length) {
+          const n = writeSyncAt(fd, b, off, pos);
+          off += n;
+          pos += n;
+        }
+      };
+      put(pre);
+      put(hb);
+      const buf = Buffer.allocUnsafe(chunkSize);
+      const chunks = Math.max(1, Math.ceil(spec.plainSize / chunkSize));
+      const head = Buffer.alloc(CHUNK_HEAD);
+      for (let i = 0; i < chunks; i++) {
+        const final = i === chunks - 1;
+        const len = final ? spec.plainSize - i * chunkSize : chunkSize;
+        const given = fill(buf, len);
+        const plain = given ?? buf.subarray(0, len);
+        hash?.update(plain);
+        const c = createCipheriv('aes-256-gcm', dataKey, nonce(i));
+        c.setAAD(chunkAad(extractId, i, final));
+        const ct = c.update(plain);
+        c.final();
+        head[0] = final ? FINAL : 0;
+        head.writeUInt32BE(len, 1);
+        c.getAuthTag().copy(head, 5);
+        put(head);
+        put(ct);
+      }
+      buf.fill(0);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+      dataKey.fill(0);
+    }
+    renameDurable(tmp, target);
+  } catch (err) {
+    removeQuietly(tmp);
+    throw err;
+  }
+  return { header, sha256: hash?.digest('hex') ?? '' };
+}
+
+function writeSyncAt(fd: number, b: Buffer, off: number, pos: number): number {
+  return writeSync(fd, b, off, b.length - off, pos);
+}
+
+/**
+ * Streams an extract's plaintext, chunk by chunk, to `sink` (each chunk is valid only during
+ * the call), verifying every chunk, the chunk sizes, the final flag and the total size.
+ */
+export function readExtractBody(file: string, dataKeyFor: (h: ExtractHeader) => Buffer, sink: (chunk: Buffer, index: number) => void): { header: ExtractHeader; sha256: string } {
+  const fd = openSync(file, 'r');
+  try {
+    const { header: h, bodyOffset } = readHeaderFd(fd, file);
+    const dataKey = dataKeyFor(h);
+    const hash = createHash('sha256');
+    try {
+      streamChunks(fd, file, h, bodyOffset, dataKey, hash, sink);
+    } finally {
+      dataKey.fill(0);
+    }
+    return { header: h, sha256: hash.digest('hex') };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function streamChunks(fd: number, file: string, h: ExtractHeader, bodyOffset: number, dataKey: Buffer, hash: Hash, sink: (chunk: Buffer, index: number) => void): void {
+  const head = Buffer.alloc(CHUNK_HEAD);
+  const ct = Buffer.allocUnsafe(h.chunkSize);
+  const fileSize = fstatSync(fd).size;
+  let pos = bodyOffset;
+  let total = 0;
+  for (let i = 0; ; i++) {
+    if (readFull(fd, head, CHUNK_HEAD, pos) < CHUNK_HEAD) {
+      throw formatError(file, `offset ${pos}: chunk ${i}: expected a chunk header, the file ends first (truncated extract)`);
+    }
+    const final = (head[0]! & FINAL) !== 0;
+    const len = head.readUInt32BE(1);
+    if (len > h.chunkSize || (!final && len !== h.chunkSize)) {
+      throw formatError(file, `offset ${pos + 1}: chunk ${i}: length ${len}: expected ${final ? `at most ${h.chunkSize}` : h.chunkSize}`);
+    }
+    pos += CHUNK_HEAD;
+    if (readFull(fd, ct, len, pos) < len) throw formatError(file, `offset ${pos}: chunk ${i}: expected ${len} bytes, the file ends first (truncated extract)`);
+    pos += len;
+    const d = createDecipheriv('aes-256-gcm', dataKey, nonce(i));
+    d.setAAD(chunkAad(h.extractId, i, final));
+    d.setAuthTag(head.subarray(5, 21));
+    const plain = d.update(ct.subarray(0, len));
+    try {
+      d.final();
+    } catch {
+      throw formatError(file, `chunk ${i} (offset ${pos - len - CHUNK_HEAD}): authentication failed: the extract was altered, or its data key or MEK is wrong`);
+    }
+    total += len;
+    hash.update(plain);
+    sink(plain, i);
+    plain.fill(0);
+    if (final) break;
+  }
+  if (pos !== fileSize) throw formatError(file, `offset ${pos}: expected the end of the file after the final chunk, found ${fileSize - pos} more bytes`);
+  if (total !== h.plainSize) throw formatError(file, `header.plainSize ${h.plainSize}: the chunks hold ${total} bytes`);
+}
+
+/**
+ * Re-encrypts `file` in place under a fresh data key wrapped by `newMek`, streaming chunk by
+ * chunk with flat memory: a new file beside it, fsync, rename (a kill leaves the old file or
+ * the new one). Pipelined: while the main thread decrypts and re-encrypts chunk i, the thread
+ * pool reads chunk i+1 and writes chunk i-1. The extract id, name and creation time stay.
+ */
+export async function reencryptExtract(
+  file: string,
+  oldDataKeyFor: (h: ExtractHeader) => Buffer,
+  target: { mekId: string; mek: Buffer; now: string },
+): Promise<{ before: ExtractHeader; after: ExtractHeader }> {
+  const src = await fsp.open(file, 'r');
+  let tmp: string | undefined;
+  let out: fsp.FileHandle | undefined;
+  try {
+    const { header: b, bodyOffset } = readHeaderFd(src.fd, file);
+    const size = (await src.stat()).size;
+    const oldKey = oldDataKeyFor(b);
+    const newKey = newKeyBytes();
+    reportKey('extract-data-key', b.extractId, newKey);
+    try {
+      const after: ExtractHeader = {
+        ...b,
+        mekId: target.mekId,
+        wrappedDataKey: seal(target.mek, newKey, dataKeyAad(b.extractId, target.mekId)),
+        encryptedAt: target.now,
+      };
+      const hb = Buffer.from(JSON.stringify(after), 'utf8');
+      const pre = Buffer.alloc(12);
+      EXTRACT_MAGIC.copy(pre, 0);
+      pre.writeUInt32BE(hb.length, 8);
+      tmp = tempPathFor(file);
+      out = await fsp.open(tmp, 'wx', 0o640);
+      await out.writev([pre, hb], 0);
+      let outPos = 12 + hb.length;
+
+      const chunks = Math.max(1, Math.ceil(b.plainSize / b.chunkSize));
+      const stride = CHUNK_HEAD + b.chunkSize;
+      const expectedEnd = bodyOffset + (chunks - 1) * stride + CHUNK_HEAD + (b.plainSize - (chunks - 1) * b.chunkSize);
+      if (size !== expectedEnd) {
+        throw formatError(file, `the file is ${size} bytes; its header (plainSize ${b.plainSize}, chunkSize ${b.chunkSize}) says ${expectedEnd}: truncated or extended extract`);
+      }
+      const bufs = [Buffer.allocUnsafe(stride), Buffer.allocUnsafe(stride)];
+      const read = async (i: number): Promise<Buffer> => {
+        const len = i === chunks - 1 ? b.plainSize - i * b.chunkSize : b.chunkSize;
+        const buf = bufs[i % 2]!.subarray(0, CHUNK_HEAD + len);
+        let got = 0;
+        const pos = bodyOffset + i * stride;
+        while (got < buf.length) {
+          const { bytesRead } = await src.read(buf, got, buf.length - got, pos + got);
+          if (bytesRead === 0) throw formatError(file, `offset ${pos + got}: chunk ${i}: truncated extract`);
+          got += bytesRead;
+        }
+        return buf;
+      };
+      let ahead: Promise<Buffer> = read(0);
+      let writing: Promise<unknown> = Promise.resolve();
+      const head = [Buffer.alloc(CHUNK_HEAD), Buffer.alloc(CHUNK_HEAD)];
+      for (let i = 0; i < chunks; i++) {
+        const cur = await ahead;
+        const final = i === chunks - 1;
+        // bufs[(i+1)%2] held chunk i-1, already decrypted: the next read may fill it now.
+        if (!final) ahead = read(i + 1);
+        const len = cur.length - CHUNK_HEAD;
+        const flags = cur[0]!;
+        if (((flags & FINAL) !== 0) !== final || cur.readUInt32BE(1) !== len) {
+          throw formatError(file, `chunk ${i}: flags ${flags}, length ${cur.readUInt32BE(1)}: expected ${final ? 'the final chunk' : 'a full chunk'} of ${len} bytes`);
+        }
+        const d = createDecipheriv('aes-256-gcm', oldKey, nonce(i));
+        d.setAAD(chunkAad(b.extractId, i, final));
+        d.setAuthTag(cur.subarray(5, 21));
+        const plain = d.update(cur.subarray(CHUNK_HEAD));
+        try {
+          d.final();
+        } catch {
+          plain.fill(0);
+          throw formatError(file, `chunk ${i}: authentication failed: the extract was altered, or its data key or MEK is wrong`);
+        }
+        const c = createCipheriv('aes-256-gcm', newKey, nonce(i));
+        c.setAAD(chunkAad(b.extractId, i, final));
+        const ct = c.update(plain);
+        c.final();
+        plain.fill(0);
+        const h = head[i % 2]!;
+        h[0] = final ? FINAL : 0;
+        h.writeUInt32BE(len, 1);
+        c.getAuthTag().copy(h, 5);
+        // One write in flight at a time (head[] alternates, so chunk i-1's header is still its own).
+        await writing;
+        const at = outPos;
+        outPos += CHUNK_HEAD + len;
+        const fh = out;
+        writing = (async () => {
+          let done = 0;
+          const total = CHUNK_HEAD + len;
+          while (done < total) {
+            const parts = done < CHUNK_HEAD ? [h.subarray(done), ct] : [ct.subarray(done - CHUNK_HEAD)];
+            const { bytesWritten } = await fh.writev(parts, at + done);
+            done += bytesWritten;
+          }
+        })();
+      }
+      await writing;
+      await out.sync();
+      await out.close();
+      out = undefined;
+      renameDurable(tmp, file);
+      tmp = undefined;
+      return { before: b, after };
+    } finally {
+      oldKey.fill(0);
+      newKey.fill(0);
+    }
+  } finally {
+    await src.close();
+    if (out) await out.close().catch(() => {});
+    if (tmp) removeQuietly(tmp);
+  }
+}

@@ -1,0 +1,112 @@
+// Shared by the simulated-cluster tests: an embedded KMS with a CMK, a cluster opened with
+// per-node role credentials, output capture, and a scanner for plaintext key material.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { startEmbeddedKms, type EmbeddedKms } from '../../../simulators/kms/index.js';
+import { embeddedKmsAccess, SimCluster, type SimOptions } from '../../../simulators/cluster/index.js';
+import { readConfig } from '../../../simulators/cluster/config.js';
+import { observeKeyMaterial, type KeyMaterialEvent } from '../../../simulators/cluster/test-hooks.js';
+
+export function tempDir(prefix = 'cg-cluster-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export interface TestKms {
+  kms: EmbeddedKms;
+  admin: KMSClient;
+  /** A new symmetric CMK in us-east-1 (key policy: the default, delegating to IAM). */
+  newCmk(region?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startTestKms(): Promise<TestKms> {
+  const kms = await startEmbeddedKms({ port: 0 });
+  const clients = new Map<string, KMSClient>();
+  const adminIn = (region: string): KMSClient => {
+    let c = clients.get(region);
+    if (!c) {
+      c = new KMSClient({ endpoint: kms.endpoint, region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+      clients.set(region, c);
+    }
+    return c;
+  };
+  return {
+    kms,
+    admin: adminIn('us-east-1'),
+    async newCmk(region = 'us-east-1') {
+      const m = (await adminIn(region).send(new CreateKeyCommand({ Description: 'tableau cmk' }))).KeyMetadata!;
+      return m.Arn!;
+    },
+    async stop() {
+      for (const c of clients.values()) c.destroy();
+      await kms.stop();
+    },
+  };
+}
+
+/** Opens a cluster whose nodes sign as their own roles (IAM policy from cluster.json). One attempt per call: counters stay exact. */
+export async function openCluster(dir: string, kms: EmbeddedKms | undefined, o: SimOptions = {}): Promise<SimCluster> {
+  const nodes = readConfig(dir).nodes;
+  return SimCluster.open(dir, { ...(kms ? { kms: embeddedKmsAccess(kms, nodes, { maxAttempts: 1 }) } : {}), ...o });
+}
+
+export function output(): { print: (l: string) => void; lines: string[]; text: () => string } {
+  const lines: string[] = [];
+  return { print: (l) => lines.push(l), lines, text: () => lines.join('\n') };
+}
+
+/** Requests by operation since the last reset. */
+export function ops(kms: EmbeddedKms): Record<string, number> {
+  return kms.counters().byOperation;
+}
+
+export function captureKeys(): { keys: KeyMaterialEvent[]; stop: () => void } {
+  const keys: KeyMaterialEvent[] = [];
+  const stop = observeKeyMaterial((e) => keys.push(e));
+  return { keys, stop };
+}
+
+export function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Every encoding of a key a careless writer might use. */
+function encodings(k: Buffer): Buffer[] {
+  return [
+    k,
+    Buffer.from(k.toString('hex')),
+    Buffer.from(k.toString('hex').toUpperCase()),
+    Buffer.from(k.toString('base64')),
+    Buffer.from(k.toString('base64url')),
+    // a JSON array of bytes ("[12,34,…]") or Buffer.toJSON's data
+    Buffer.from(JSON.stringify([...k])),
+  ];
+}
+
+/** Fails naming the file and key if any key, in any encoding, appears in any file. */
+export function assertNoKeyIn(files: string[], keys: KeyMaterialEvent[]): void {
+  assert.ok(keys.length > 0, 'the test observed no key material: the hook is not wired');
+  const needles = keys.flatMap((k) => encodings(k.bytes).map((b) => ({ b, k })));
+  for (const f of files) {
+    const data = readFileSync(f);
+    for (const { b, k } of needles) {
+      assert.equal(data.indexOf(b), -1, `${f} contains plaintext ${k.kind} ${k.id}`);
+    }
+  }
+}
