@@ -1,9 +1,8 @@
-// One entry point for every report format, and an atomic file write: the report goes to a
-// temporary file in the target's own folder, is flushed, then renamed over the target, so
-// a crashed or killed run leaves either the previous report or the new one, never half.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+// One entry point for every report format, and the report file write: atomic (temp file in
+// the target's own folder, flushed, renamed over the target), so a crashed or killed run
+// leaves either the previous report or the new one, never half.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Report } from './model.js';
 import { renderJson } from './json.js';
 import { renderText } from './text.js';
@@ -11,6 +10,7 @@ import { renderJunit } from './junit.js';
 import { renderSarif } from './sarif.js';
 import { validateReport } from './validate.js';
 import { EnvironmentError, InputError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 
 export const REPORT_FORMATS = ['text', 'json', 'junit', 'sarif'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -58,32 +58,10 @@ const USER_PATH_ERRORS: Record<string, string> = {
 /** Writes `content` to `path` atomically (temp file in the same folder, fsync, rename). Creates missing folders. */
 export function writeReportFile(path: string, content: string): void {
   const target = resolve(path);
-  const dir = dirname(target);
-  const temp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | undefined;
   try {
-    mkdirSync(dir, { recursive: true });
-    fd = openSync(temp, 'wx', 0o644);
-    const data = Buffer.from(content, 'utf8');
-    let written = 0;
-    while (written < data.length) written += writeSync(fd, data, written, data.length - written);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temp, target);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileAtomic(target, content, 0o644);
   } catch (err) {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already failing; the original error is the one to report
-      }
-    }
-    try {
-      unlinkSync(temp);
-    } catch {
-      // never created, or already renamed
-    }
     const code = (err as NodeJS.ErrnoException).code ?? '';
     const why = USER_PATH_ERRORS[code];
     if (why) throw new InputError(`${path}: cannot write the report: ${why}`);
@@ -91,16 +69,5 @@ export function writeReportFile(path: string, content: string): void {
       throw new EnvironmentError(`${path}: cannot write the report: ${(err as Error).message}`);
     }
     throw err;
-  }
-  // Make the rename itself durable where the platform allows it.
-  try {
-    const dirFd = openSync(dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
-  } catch {
-    // not supported (e.g. Windows): the data itself is already flushed
   }
 }

@@ -1,7 +1,7 @@
-// The file path of the writers must sustain ≥ 200 MB/s (benchmarks and big simulated
-// captures are written with it). Measured on real files in the temp dir, best of three
-// runs so one noisy moment on a shared CI box does not decide; the figures are printed
-// as test diagnostics.
+// The file path of the writers: a large IMIX stream written straight to disk comes out
+// whole (tshark's capinfos counts every packet). Speed is not asserted here: the ≥ 200 MB/s
+// goal is measured by `npm run bench` (bench/cluster-wire-bench.ts); the figure of this
+// run is only printed as a diagnostic.
 import { strict as assert } from 'node:assert';
 import { statSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
@@ -11,8 +11,7 @@ import { TempDir, capinfos } from './tshark-oracle.js';
 const tmp = new TempDir();
 after(() => tmp.remove());
 
-const TARGET_MB_S = 200;
-const BYTES_PER_RUN = 192e6;
+const BYTES_PER_RUN = 64e6;
 
 /** An IMIX-like mix (7:4:1 of 64/576/1500-byte frames), prebuilt so only writing is timed. */
 const frames = [...Array(7).fill(64), ...Array(4).fill(576), 1500].map((n: number, i) => Buffer.alloc(n, i));
@@ -46,15 +45,13 @@ function timeRun(kind: 'pcap' | 'pcapng', path: string): { mbPerS: number; packe
   return { mbPerS: statSync(path).size / 1e6 / seconds, packets };
 }
 
-describe('writer throughput to a file', () => {
+describe('writers stream large captures to a file', () => {
   for (const kind of ['pcap', 'pcapng'] as const) {
-    it(`${kind}: ≥ ${TARGET_MB_S} MB/s, and the file is whole`, (t) => {
-      const path = tmp.file(`throughput.${kind}`);
-      const runs = [0, 1, 2].map(() => timeRun(kind, path));
-      const best = Math.max(...runs.map((r) => r.mbPerS));
-      const packets = runs[runs.length - 1]!.packets;
-      t.diagnostic(`${kind} IMIX: ${runs.map((r) => r.mbPerS.toFixed(0)).join(' / ')} MB/s (${packets} packets, ${(BYTES_PER_RUN / 1e6).toFixed(0)} MB per run)`);
-      assert.ok(best >= TARGET_MB_S, `best run ${best.toFixed(0)} MB/s < ${TARGET_MB_S} MB/s`);
+    it(`${kind}: ${BYTES_PER_RUN / 1e6} MB of IMIX frames, every packet readable by capinfos`, (t) => {
+      const path = tmp.file(`large.${kind}`);
+      const { mbPerS, packets } = timeRun(kind, path);
+      t.diagnostic(`${kind} IMIX: ${mbPerS.toFixed(0)} MB/s (${packets} packets; informative, see npm run bench)`);
+      assert.ok(statSync(path).size >= BYTES_PER_RUN);
       assert.equal(capinfos(path).get('Number of packets'), String(packets));
     });
   }
