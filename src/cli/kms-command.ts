@@ -1,9 +1,10 @@
 // `cryptgate kms serve`: the embedded KMS on its own, like moto_server.
 // `cryptgate kms probe --kms <backend>`: what a backend reproduces of real AWS KMS.
+//
+// The KMS code (and the AWS SDK under it) is imported when one of these commands runs, not
+// when the program starts: `cryptgate check` should not pay ~0.2 s to load an SDK it never uses.
 import { Command, Option } from 'commander';
-import { runKmsServe } from '../../simulators/kms/main.js';
-import { BACKEND_SPEC_HELP, startKmsBackend } from '../kms/backend.js';
-import { renderProbeTable, runKmsProbe } from '../kms/probe.js';
+import { BACKEND_SPEC_HELP } from '../kms/backend-spec.js';
 import { EXIT_FAIL, EXIT_PASS, InputError } from '../util/errors.js';
 import type { CommandResult } from './main.js';
 
@@ -66,6 +67,7 @@ passphrase instead of writing master.key (0600) next to the state.
 Exit codes: 0 stopped cleanly, 2 bad option, 3 port in use or state folder unusable.`,
     )
     .action(async (opts: ServeOptions) => {
+      const { runKmsServe } = await import('../../simulators/kms/main.js');
       result.exitCode = await runKmsServe({
         port: opts.port,
         ...(opts.state !== undefined ? { state: opts.state } : {}),
@@ -120,6 +122,7 @@ capabilities are wrong, 2 bad option, 3 the backend could not be started or reac
         timeoutMs = /^\d+$/.test(opts.timeout) ? Number(opts.timeout) : NaN;
         if (!(timeoutMs! > 0)) throw new InputError(`--timeout ${opts.timeout}: expected a positive number of milliseconds`);
       }
+      const [{ startKmsBackend }, { renderProbeTable, runKmsProbe }] = await Promise.all([import('../kms/backend.js'), import('../kms/probe.js')]);
       const log = opts.verbose ? (line: string) => process.stderr.write(`kms: ${line}\n`) : undefined;
       if (opts.kms === 'moto' || opts.kms === 'localstack') process.stderr.write(`cryptgate: starting ${opts.kms}…\n`);
       const backend = await startKmsBackend(opts.kms, {

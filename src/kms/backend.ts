@@ -17,6 +17,7 @@ import {
   MOTO_CAPABILITIES,
   type KmsCapabilities,
 } from './capabilities.js';
+import { BACKEND_SPEC_HELP } from './backend-spec.js';
 import { kmsClient, type KmsCredentials } from './client.js';
 import { kmsFailureKind } from './errors.js';
 import { httpGet } from './http-get.js';
@@ -72,7 +73,7 @@ export interface KmsBackendOptions {
 const REGION = /^([a-z]+-){2,3}\d+$/;
 const TEST_CREDENTIALS: KmsCredentials = Object.freeze({ accessKeyId: 'test', secretAccessKey: 'test' });
 
-export const BACKEND_SPEC_HELP = 'embedded, moto, localstack, or an http(s):// endpoint URL';
+export { BACKEND_SPEC_HELP };
 
 function regionFor(options: KmsBackendOptions, env: Record<string, string | undefined>, hostRegion?: string): string {
   const region = options.region ?? hostRegion ?? (env['AWS_REGION'] || undefined) ?? (env['AWS_DEFAULT_REGION'] || undefined) ?? 'us-east-1';
