@@ -24,6 +24,7 @@ export interface IkeSaRecord {
 const NOTIFY_NO_PROPOSAL_CHOSEN = 14;
 const NOTIFY_INVALID_KE_PAYLOAD = 17;
 const V1_EXCHANGES_WITH_SA = new Set([2, 4, 243]);
+const V1_INFORMATIONAL = 5;
 
 function modeOf(m: IkeMessage): string {
   if (m.version === 2) return 'ike_sa_init';
@@ -43,11 +44,23 @@ function carriesSa(m: IkeMessage): boolean {
   return V1_EXCHANGES_WITH_SA.has(m.exchange) && !m.encrypted && (m.proposals.length > 0 || m.truncated);
 }
 
+/** IKEv1/AuthIP: a clear Informational exchange refusing every proposal (RFC 2408 §4.8). */
+function isV1Refusal(m: IkeMessage): boolean {
+  return m.version === 1 && m.exchange === V1_INFORMATIONAL && !m.encrypted && m.notifies.includes(NOTIFY_NO_PROPOSAL_CHOSEN);
+}
+
 /** Builds one record per IKE SA negotiation seen (keyed by the initiator's SPI and endpoints). */
 export function assembleIkeSas(observations: readonly IkeObservation[]): IkeSaRecord[] {
   const records = new Map<string, IkeSaRecord>();
   for (const obs of observations) {
     const m = obs.message;
+    if (isV1Refusal(m)) {
+      // Sent by the responder in clear (no keys exist yet), often with SPIr still zero, so
+      // the SPIs cannot say who sent it: the endpoints of the offer it answers do.
+      const rec = records.get(`${m.spiI}|${obs.dst}|${obs.src}`);
+      if (rec && rec.status !== 'negotiated') rec.status = 'no-proposal-chosen';
+      continue;
+    }
     if (!carriesSa(m)) continue;
     const isInitiatorMessage = m.version === 2 ? !m.response : /^0+$/.test(m.spiR);
     const initiator = isInitiatorMessage ? obs.src : obs.dst;
