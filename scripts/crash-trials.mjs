@@ -6,12 +6,17 @@
 // bytes it was published with), finishes the job by running it again, and checks that no
 // extract is left under an old MEK.
 //
-//   npm run build && node scripts/crash-trials.mjs [--trials 24] [--seed N] [--mib 24] [--json] [--keep]
+// The moment is drawn from what the command visibly does, not from a clock (on a shared
+// machine a calibrated run time is a poor guess): a random fraction of the bytes re-encrypted
+// or staged for restore, a few random ms after regenerate stops the services or commits
+// kms.json, after restore commits; one trial in eight kills at a random time from start-up.
+//
+//   npm run build && node scripts/crash-trials.mjs [--trials 24] [--seed N] [--mib 48] [--json] [--keep]
 //
 // Exit 0 when every trial passed, 1 otherwise. Runs against the cluster's own embedded KMS in
 // <dir>/aws-kms (AWS mode), so a killed process also leaves that KMS's lock behind.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +36,7 @@ const opt = (name, def) => {
   return i === -1 ? def : args[i + 1];
 };
 const TRIALS = Number(opt('trials', '24'));
-const MIB = Number(opt('mib', '24'));
+const MIB = Number(opt('mib', '48'));
 const JSON_OUT = args.includes('--json');
 const KEEP = args.includes('--keep');
 let seed = Number(opt('seed', String(Date.now() % 2147483647)));
@@ -59,18 +64,81 @@ async function must(dir, ...a) {
   if (r.code !== 0) throw new Error(`sim ${a.join(' ')}: exit ${r.code}: ${r.stderr.trim()}`);
   return r;
 }
-/** Runs a command and SIGKILLs it after `ms`; says whether it finished first. */
-function killAfter(dir, ms, ...a) {
+/**
+ * Runs a command and SIGKILLs it as soon as `when(elapsedMs)` returns a description of the
+ * moment (polled about every millisecond, from this process, on what the command leaves on
+ * disk); says whether it finished first and where it was killed.
+ */
+function killWhen(dir, when, ...a) {
   return new Promise((res) => {
     const started = Date.now();
     const child = spawn(process.execPath, [BIN, 'sim', dir, ...a], { env, stdio: 'ignore' });
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    let exited = false;
+    let at = '';
+    const poll = () => {
+      if (exited) return;
+      let hit = false;
+      try {
+        hit = when(Date.now() - started);
+      } catch {
+        // a file vanished between readdir and stat: look again
+      }
+      if (hit) {
+        at = `${hit} (${Date.now() - started} ms)`;
+        child.kill('SIGKILL');
+      } else setTimeout(poll, 1);
+    };
     child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      res({ killed: signal === 'SIGKILL', code, elapsed: Date.now() - started });
+      exited = true;
+      res({ killed: signal === 'SIGKILL', code, elapsed: Date.now() - started, at });
     });
+    poll();
   });
 }
+
+// ---- kill points: a random fraction of the work the command has visibly done
+const sizeOf = (p) => {
+  try {
+    return statSync(p).size;
+  } catch {
+    return 0;
+  }
+};
+const bytesUnder = (d) => {
+  if (!existsSync(d)) return 0;
+  let n = 0;
+  for (const e of readdirSync(d, { withFileTypes: true })) n += e.isDirectory() ? bytesUnder(join(d, e.name)) : sizeOf(join(d, e.name));
+  return n;
+};
+/** reencryptextracts: bytes written into temp files plus extracts already replaced (new inode). */
+function reencryptProgress(dir, site) {
+  const d = join(dir, 'extracts', site);
+  const before = new Map(readdirSync(d).filter((n) => n.endsWith('.hyper')).map((n) => [n, statSync(join(d, n)).ino]));
+  const total = [...before.keys()].reduce((a, n) => a + sizeOf(join(d, n)), 0);
+  return {
+    total,
+    done() {
+      let n = 0;
+      for (const name of readdirSync(d)) {
+        if (name.endsWith('.cg-tmp')) n += sizeOf(join(d, name));
+        else if (name.endsWith('.hyper')) {
+          const st = statSync(join(d, name));
+          if (before.get(name) !== st.ino) n += st.size;
+        }
+      }
+      return n;
+    },
+  };
+}
+/** A file's identity (inode and mtime): a replace by rename changes it. */
+const identity = (p) => {
+  try {
+    const st = statSync(p);
+    return `${st.ino}:${st.mtimeMs}`;
+  } catch {
+    return 'absent';
+  }
+};
 async function timed(dir, ...a) {
   const t0 = Date.now();
   await must(dir, ...a);
@@ -172,7 +240,7 @@ try {
     expected.set(`${site}/${name}`, /SHA-256 ([0-9a-f]{64})/.exec(o.stdout)[1]);
   }
   await must(dir, 'tsm', 'maintenance', 'backup', '-f', backup);
-  // Calibrate: how long each command takes when it is not killed.
+  // Calibrate: how long each command takes when it is not killed (for the trials that kill by the clock).
   await must(dir, 'tsm', 'security', 'regenerate-internal-tokens');
   const tStartup = await timed(dir, 'tsm', 'status');
   const tRe = { Default: await timed(dir, 'tabcmd', 'reencryptextracts', 'Default'), Sales: await timed(dir, 'tabcmd', 'reencryptextracts', 'Sales') };
@@ -183,27 +251,77 @@ try {
   log(`calibrated: process start-up ${tStartup} ms; reencryptextracts Default ${tRe.Default} ms, Sales ${tRe.Sales} ms; regenerate ${tRegen} ms; restore ${tRestore} ms`);
 
   const kinds = ['reencryptextracts', 'reencryptextracts', 'regenerate-internal-tokens', 'restore'];
+  const extractBytes = bytesUnder(join(dir, 'extracts'));
+  const nth = new Map(); // trials of each command so far: the kill phases take turns
   for (let i = 0; i < TRIALS; i++) {
     const kind = kinds[i % kinds.length];
+    const n = nth.get(kind) ?? 0;
+    nth.set(kind, n + 1);
     const site = random() < 0.5 ? 'Default' : 'Sales';
-    // A random moment in the command's working time (after a bare command's start-up), one
-    // trial in eight anywhere from process start, a few a little past the calibrated end.
+    // Where to kill. Most trials: at a random point of the work the command is seen doing on
+    // disk (a fraction of the bytes it has re-encrypted or staged; for regenerate, the moment
+    // it stops the services or commits kms.json, plus a random few ms). One in eight: a random
+    // time from process start (start-up, lock, KMS), up to a little past a normal run's end.
+    const byClock = random() < 0.125;
     const span = kind === 'restore' ? tRestore : kind === 'reencryptextracts' ? tRe[site] : tRegen;
-    const from = i % 8 === 7 ? 0 : Math.min(tStartup * 0.9, span * 0.8);
-    const delay = Math.round(from + random() * (span * 1.05 - from));
+    const delay = Math.round(random() * span * 1.05);
+    const fraction = 0.02 + random() * 0.98;
+    const jitter = Math.round(random() * 20);
     let k;
     let state = '';
     const problems = [];
+    let plan = '';
     try {
       const rmkBefore = (await readKeyStore(dir)).storage.rmk.id;
       if (kind === 'reencryptextracts') {
         await must(dir, 'tsm', 'security', 'regenerate-internal-tokens'); // work to do
-        k = await killAfter(dir, delay, 'tabcmd', 'reencryptextracts', site);
+        const pr = reencryptProgress(dir, site);
+        const goal = Math.max(1, Math.round(fraction * pr.total));
+        plan = byClock ? `${delay} ms after start` : `${(fraction * 100).toFixed(0)} % re-encrypted`;
+        k = await killWhen(dir, (ms) => (byClock ? ms >= delay && 'by the clock' : pr.done() >= goal && `${((pr.done() / pr.total) * 100).toFixed(0)} % of the bytes written`), 'tabcmd', 'reencryptextracts', site);
       } else if (kind === 'regenerate-internal-tokens') {
-        k = await killAfter(dir, delay, 'tsm', 'security', 'regenerate-internal-tokens');
+        const cfgPath = join(dir, 'cluster.json');
+        const kmsPath = join(dir, 'keystore', 'kms.json');
+        const kmsBefore = identity(kmsPath);
+        let seen = 0;
+        const afterCommit = n % 2 === 1;
+        plan = byClock ? `${delay} ms after start` : afterCommit ? `${jitter} ms after kms.json is replaced` : `${jitter} ms after the services stop`;
+        k = await killWhen(
+          dir,
+          (ms) => {
+            if (byClock) return ms >= delay && 'by the clock';
+            if (!seen) {
+              const hit = afterCommit ? identity(kmsPath) !== kmsBefore : /"server":\s*"stopped"/.test(readFileSync(cfgPath, 'utf8'));
+              if (hit) seen = ms;
+            }
+            return seen > 0 && ms >= seen + jitter && (afterCommit ? 'kms.json committed' : 'services stopped');
+          },
+          'tsm',
+          'security',
+          'regenerate-internal-tokens',
+        );
       } else {
         await must(dir, 'tsm', 'stop');
-        k = await killAfter(dir, delay, 'tsm', 'maintenance', 'restore', '-f', backup);
+        const staging = join(dir, '.restore-staging');
+        const journal = join(dir, 'jobs', 'restore.journal.json');
+        const goal = Math.max(1, Math.round(fraction * extractBytes));
+        let seen = 0;
+        const afterCommit = n % 3 === 2;
+        plan = byClock ? `${delay} ms after start` : afterCommit ? `${jitter} ms after the commit` : `${(fraction * 100).toFixed(0)} % staged`;
+        k = await killWhen(
+          dir,
+          (ms) => {
+            if (byClock) return ms >= delay && 'by the clock';
+            if (!afterCommit) return bytesUnder(staging) >= goal && `${((bytesUnder(staging) / extractBytes) * 100).toFixed(0)} % staged`;
+            if (!seen && existsSync(journal)) seen = ms;
+            return seen > 0 && ms >= seen + jitter && 'restore committed';
+          },
+          'tsm',
+          'maintenance',
+          'restore',
+          '-f',
+          backup,
+        );
       }
       state = await observe(dir, kind, site, rmkBefore);
       // 1. Right after the kill: nothing lost, nothing corrupted.
@@ -221,9 +339,10 @@ try {
     } catch (e) {
       problems.push(`trial error: ${e.message}`);
     }
-    const r = { trial: i + 1, command: kind, ...(kind === 'reencryptextracts' ? { site } : {}), killAtMs: delay, killed: k?.killed ?? false, leftBehind: state, ok: problems.length === 0, problems };
+    const r = { trial: i + 1, command: kind, ...(kind === 'reencryptextracts' ? { site } : {}), plannedKill: plan, killedAt: k?.at ?? '', killed: k?.killed ?? false, leftBehind: state, ok: problems.length === 0, problems };
     results.push(r);
-    log(`${String(i + 1).padStart(3)} ${kind.padEnd(27)} kill at ${String(delay).padStart(5)} ms ${r.killed ? 'killed     ' : 'had exited '} ${r.ok ? 'OK  ' : 'FAIL'} ${state}${r.ok ? '' : `\n      ${problems.join('\n      ')}`}`);
+    const where = r.killed ? `killed at ${r.killedAt}` : 'had exited before the kill';
+    log(`${String(i + 1).padStart(3)} ${`${kind}${kind === 'reencryptextracts' ? ` ${site}` : ''}`.padEnd(32)} ${r.ok ? 'OK  ' : 'FAIL'} aim: ${plan}; ${where}; left: ${state}${r.ok ? '' : `\n      ${problems.join('\n      ')}`}`);
   }
 } finally {
   if (!KEEP) {

@@ -3,15 +3,21 @@ import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumb
 import type { CaptureJudgement } from '../src/compliance/capture-judge.js';
 import type { Check } from '../src/report/model.js';
 import { OBSERVED_MEDIA_TYPE } from '../src/run/scenario-report.js';
+import type { KmsScenario } from './kms-scenario.js';
 
 export interface CryptgateParameters {
+  /** The KMS backend of the run: embedded, moto, localstack or an endpoint URL. */
   kms: string;
   evidenceDir: string;
+  /** Wire of the IPsec scenarios (`cryptgate run --wire`): captureClusterTraffic in simulators/live takes it. */
+  wire: 'simulated' | 'strongswan';
 }
 
 export class CryptgateWorld extends World<CryptgateParameters> {
   nodes: string[] = [];
   judgement: CaptureJudgement | undefined;
+  /** The KMS scenario's clusters, CMK and evidence folder (set by the @kms Before hook). */
+  kmsScenario: KmsScenario | undefined;
 
   constructor(options: IWorldOptions<CryptgateParameters>) {
     super(options);

@@ -25,12 +25,12 @@ import {
   randomSource,
   readExtractBody,
   readExtractHeader,
-  reencryptExtract,
   unwrapDataKey,
   writeExtract,
   type ExtractHeader,
 } from './extract-file.js';
 import { ClusterLock, ensureDir, removeQuietly, renameDurable, sweepTempFiles, syncFolder, tempPathFor, writeFileAtomic } from './fs-safe.js';
+import { Reencryptor, streamReencryption } from './reencryptor.js';
 import { readJournal, recoverRestore, applyRestore, type RestoreJournal } from './journal.js';
 import { createLocalKeystore, openLocalRoot, readLocalKeystore } from './keystore.js';
 import { describeKmsError, parseCmkArn, type KmsAccess, type KmsFailure } from './kms-access.js';
@@ -282,7 +282,7 @@ export class SimCluster {
     try {
       return await fn(c);
     } catch (err) {
-      throw new KmsCallError(node.name, node.role.name, action, key, describeKmsError(err));
+      throw new KmsCallError(node.name, node.role.name, action, key, describeKmsError(err, this.kms?.endpoint));
     }
   }
 
@@ -526,8 +526,11 @@ export class SimCluster {
       if (st !== 'Enabled') {
         throw new EnvironmentError(`${init.name} (role ${init.role.name}): CMK ${arn.arn} is ${st}: AWS KMS mode needs an Enabled key`);
       }
-      if (d.KeyMetadata?.KeyUsage !== 'ENCRYPT_DECRYPT' || d.KeyMetadata.KeySpec !== 'SYMMETRIC_DEFAULT') {
-        throw new EnvironmentError(`${init.name} (role ${init.role.name}): CMK ${arn.arn} is ${d.KeyMetadata?.KeySpec}/${d.KeyMetadata?.KeyUsage}: expected a symmetric ENCRYPT_DECRYPT key`);
+      // moto leaves KeyUsage out of a key created without it: judge only what the answer says.
+      const usage = d.KeyMetadata?.KeyUsage ?? 'ENCRYPT_DECRYPT';
+      const spec = d.KeyMetadata?.KeySpec ?? d.KeyMetadata?.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT';
+      if (usage !== 'ENCRYPT_DECRYPT' || spec !== 'SYMMETRIC_DEFAULT') {
+        throw new EnvironmentError(`${init.name} (role ${init.role.name}): CMK ${arn.arn} is ${spec}/${usage}: expected a symmetric ENCRYPT_DECRYPT key`);
       }
     } catch (err) {
       if (!(err instanceof KmsCallError) || err.failure.code !== 'AccessDeniedException') throw err;
@@ -858,9 +861,8 @@ export class SimCluster {
     if (previous) this.logs.java(node.name, 'backgrounder', 'WARN', CLASSES.jobRunner, `Resuming job ${jobId}, interrupted before it finished`, ctx);
     const started = Date.now();
     sweepTempFiles(this.siteDir(site));
-    const rmk = await this.rmkOn(node, ctx, ['backgrounder']);
-    const mek = this.mekKey(target, rmk);
     const mekCache = new Map<string, Buffer>();
+    let mek: Buffer | undefined;
     let done = 0;
     let current = 0;
     const failed = (err: unknown): never => {
@@ -876,14 +878,22 @@ export class SimCluster {
       this.print(`Job ${jobId} finished: FAILED: ${(err as Error).message} (${done} re-encrypted before the failure; rerun to resume)`);
       throw err;
     };
+    // One extract's commit (fsync, rename) overlaps the next one's cipher work: at most one
+    // commit in flight. Each extract is still logged only once its rename is durable.
+    let committing: Promise<void> = Promise.resolve();
+    let reencryptor: Reencryptor | undefined; // its worker thread starts with the first extract to do
     try {
+      // A backgrounder that cannot open KMS storage fails the job (logged), the journal stays.
+      const rmk = await this.rmkOn(node, ctx, ['backgrounder']);
+      const targetKey = (mek = this.mekKey(target, rmk));
       for (const x of this.listExtracts(site)) {
         if (x.header.mekId === target.id) {
           current++;
           continue;
         }
         const ts = isoSeconds(this.now());
-        const r = await reencryptExtract(
+        const streamed = await streamReencryption(
+          (reencryptor ??= new Reencryptor()),
           x.path,
           (h) => {
             let k = mekCache.get(h.mekId);
@@ -893,16 +903,24 @@ export class SimCluster {
             }
             return unwrapDataKey(h, k, x.path);
           },
-          { mekId: target.id, mek, now: ts },
+          { mekId: target.id, mek: targetKey, now: ts },
         );
-        done++;
-        this.logs.java(node.name, 'backgrounder', 'INFO', CLASSES.extractEncryption, `Re-encrypted extract ${r.after.extractId} (site '${site}', datasource '${x.name}') from MEK ${r.before.mekId} to MEK ${target.id}`, ctx);
+        const previousCommit = committing;
+        committing = streamed.committed.then((r) => {
+          done++;
+          this.logs.java(node.name, 'backgrounder', 'INFO', CLASSES.extractEncryption, `Re-encrypted extract ${r.after.extractId} (site '${site}', datasource '${x.name}') from MEK ${r.before.mekId} to MEK ${target.id}`, ctx);
+        });
+        committing.catch(() => {}); // awaited below, or settled in the catch
+        await previousCommit;
       }
+      await committing;
     } catch (err) {
+      await committing.catch(() => {}); // nothing may still be writing when the job reports
       failed(err);
     } finally {
-      mek.fill(0);
+      mek?.fill(0);
       for (const k of mekCache.values()) k.fill(0);
+      await reencryptor?.close();
     }
     rmSync(journalPath, { force: true });
     syncFolder(join(this.dir, LAYOUT.jobsDir));
@@ -970,7 +988,8 @@ export class SimCluster {
       try {
         backupRmk = await this.openRmk(init, src.rmk);
       } catch (err) {
-        const why = err instanceof KmsCallError ? `${err.failure.code}: ${err.failure.message}` : (err as Error).message;
+        // AWS's messages end with a full stop ("… is disabled."): one before "Nothing was changed" is enough.
+        const why = (err instanceof KmsCallError ? `${err.failure.code}: ${err.failure.message}` : (err as Error).message).replace(/\.$/, '');
         const msg =
           src.rmk.wrappedBy === 'aws-kms'
             ? `restore needs access to the backup's CMK: ${init.name} (role ${init.role.name}) cannot kms:Decrypt the backup's RMK ${src.rmk.id} with CMK ${src.rmk.cmkArn}: ${why}. Nothing was changed.`

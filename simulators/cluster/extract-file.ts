@@ -1,5 +1,5 @@
 // An encrypted extract on disk (`extracts/<site>/<name>.hyper`), written and read as a
-// stream so a GB-size extract is published, opened and re-encrypted in flat memory.
+// stream so a GB-size extract is published, opened and re-encrypted (reencryptor.ts) in flat memory.
 //
 //   file   := magic "CGHYPER\x01" (8) | u32be headerLength | header (JSON, UTF-8) | chunk+
 //   header := { format: "cryptgate/extract@1", extractId, site, name, mekId,
@@ -15,9 +15,9 @@
 // bytes; the final one 0..chunkSize; nothing may follow it.
 import { createCipheriv, createDecipheriv, createHash, randomFillSync, randomUUID, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
-import * as fsp from 'node:fs/promises';
 import { InputError } from '../../src/util/errors.js';
-import { dataKeyAad, newKey, newKey as newKeyBytes, open, seal, UnwrapError } from './crypto.js';
+import { dataKeyAad, newKey, open, seal, UnwrapError } from './crypto.js';
+import { CHUNK_HEAD, chunkAad, chunkNonce, FINAL_FLAG } from './extract-chunks.js';
 import { renameDurable, removeQuietly, tempPathFor } from './fs-safe.js';
 import type { SealedBox } from './model.js';
 import { reportKey } from './test-hooks.js';
@@ -25,9 +25,8 @@ import { reportKey } from './test-hooks.js';
 export const EXTRACT_MAGIC = Buffer.from('CGHYPER\x01', 'latin1');
 export const EXTRACT_FORMAT = 'cryptgate/extract@1';
 export const DEFAULT_CHUNK = 1024 * 1024;
-const CHUNK_HEAD = 1 + 4 + 16;
 const MAX_HEADER = 64 * 1024;
-const FINAL = 1;
+const FINAL = FINAL_FLAG;
 
 export interface ExtractHeader {
   format: typeof EXTRACT_FORMAT;
@@ -43,21 +42,9 @@ export interface ExtractHeader {
   encryptedAt: string;
 }
 
-function chunkAad(extractId: string, index: number, final: boolean): Buffer {
-  const head = Buffer.from(`cryptgate/extract-chunk@1\0extract:${extractId}\0`, 'utf8');
-  const tail = Buffer.alloc(9);
-  tail.writeBigUInt64BE(BigInt(index), 0);
-  tail[8] = final ? 1 : 0;
-  return Buffer.concat([head, tail]);
-}
+const nonce = chunkNonce;
 
-function nonce(index: number): Buffer {
-  const n = Buffer.alloc(12);
-  n.writeBigUInt64BE(BigInt(index), 4);
-  return n;
-}
-
-const formatError = (file: string, what: string): InputError => new InputError(`${file}: ${what}`);
+export const formatError = (file: string, what: string): InputError => new InputError(`${file}: ${what}`);
 
 /** Reads exactly `len` bytes at `pos` (fewer only at end of file). */
 function readFull(fd: number, buf: Buffer, len: number, pos: number): number {
@@ -306,124 +293,4 @@ function streamChunks(fd: number, file: string, h: ExtractHeader, bodyOffset: nu
   }
   if (pos !== fileSize) throw formatError(file, `offset ${pos}: expected the end of the file after the final chunk, found ${fileSize - pos} more bytes`);
   if (total !== h.plainSize) throw formatError(file, `header.plainSize ${h.plainSize}: the chunks hold ${total} bytes`);
-}
-
-/**
- * Re-encrypts `file` in place under a fresh data key wrapped by `newMek`, streaming chunk by
- * chunk with flat memory: a new file beside it, fsync, rename (a kill leaves the old file or
- * the new one). Pipelined: while the main thread decrypts and re-encrypts chunk i, the thread
- * pool reads chunk i+1 and writes chunk i-1. The extract id, name and creation time stay.
- */
-export async function reencryptExtract(
-  file: string,
-  oldDataKeyFor: (h: ExtractHeader) => Buffer,
-  target: { mekId: string; mek: Buffer; now: string },
-): Promise<{ before: ExtractHeader; after: ExtractHeader }> {
-  const src = await fsp.open(file, 'r');
-  let tmp: string | undefined;
-  let out: fsp.FileHandle | undefined;
-  try {
-    const { header: b, bodyOffset } = readHeaderFd(src.fd, file);
-    const size = (await src.stat()).size;
-    const oldKey = oldDataKeyFor(b);
-    const newKey = newKeyBytes();
-    reportKey('extract-data-key', b.extractId, newKey);
-    try {
-      const after: ExtractHeader = {
-        ...b,
-        mekId: target.mekId,
-        wrappedDataKey: seal(target.mek, newKey, dataKeyAad(b.extractId, target.mekId)),
-        encryptedAt: target.now,
-      };
-      const hb = Buffer.from(JSON.stringify(after), 'utf8');
-      const pre = Buffer.alloc(12);
-      EXTRACT_MAGIC.copy(pre, 0);
-      pre.writeUInt32BE(hb.length, 8);
-      tmp = tempPathFor(file);
-      out = await fsp.open(tmp, 'wx', 0o640);
-      await out.writev([pre, hb], 0);
-      let outPos = 12 + hb.length;
-
-      const chunks = Math.max(1, Math.ceil(b.plainSize / b.chunkSize));
-      const stride = CHUNK_HEAD + b.chunkSize;
-      const expectedEnd = bodyOffset + (chunks - 1) * stride + CHUNK_HEAD + (b.plainSize - (chunks - 1) * b.chunkSize);
-      if (size !== expectedEnd) {
-        throw formatError(file, `the file is ${size} bytes; its header (plainSize ${b.plainSize}, chunkSize ${b.chunkSize}) says ${expectedEnd}: truncated or extended extract`);
-      }
-      const bufs = [Buffer.allocUnsafe(stride), Buffer.allocUnsafe(stride)];
-      const read = async (i: number): Promise<Buffer> => {
-        const len = i === chunks - 1 ? b.plainSize - i * b.chunkSize : b.chunkSize;
-        const buf = bufs[i % 2]!.subarray(0, CHUNK_HEAD + len);
-        let got = 0;
-        const pos = bodyOffset + i * stride;
-        while (got < buf.length) {
-          const { bytesRead } = await src.read(buf, got, buf.length - got, pos + got);
-          if (bytesRead === 0) throw formatError(file, `offset ${pos + got}: chunk ${i}: truncated extract`);
-          got += bytesRead;
-        }
-        return buf;
-      };
-      let ahead: Promise<Buffer> = read(0);
-      let writing: Promise<unknown> = Promise.resolve();
-      const head = [Buffer.alloc(CHUNK_HEAD), Buffer.alloc(CHUNK_HEAD)];
-      for (let i = 0; i < chunks; i++) {
-        const cur = await ahead;
-        const final = i === chunks - 1;
-        // bufs[(i+1)%2] held chunk i-1, already decrypted: the next read may fill it now.
-        if (!final) ahead = read(i + 1);
-        const len = cur.length - CHUNK_HEAD;
-        const flags = cur[0]!;
-        if (((flags & FINAL) !== 0) !== final || cur.readUInt32BE(1) !== len) {
-          throw formatError(file, `chunk ${i}: flags ${flags}, length ${cur.readUInt32BE(1)}: expected ${final ? 'the final chunk' : 'a full chunk'} of ${len} bytes`);
-        }
-        const d = createDecipheriv('aes-256-gcm', oldKey, nonce(i));
-        d.setAAD(chunkAad(b.extractId, i, final));
-        d.setAuthTag(cur.subarray(5, 21));
-        const plain = d.update(cur.subarray(CHUNK_HEAD));
-        try {
-          d.final();
-        } catch {
-          plain.fill(0);
-          throw formatError(file, `chunk ${i}: authentication failed: the extract was altered, or its data key or MEK is wrong`);
-        }
-        const c = createCipheriv('aes-256-gcm', newKey, nonce(i));
-        c.setAAD(chunkAad(b.extractId, i, final));
-        const ct = c.update(plain);
-        c.final();
-        plain.fill(0);
-        const h = head[i % 2]!;
-        h[0] = final ? FINAL : 0;
-        h.writeUInt32BE(len, 1);
-        c.getAuthTag().copy(h, 5);
-        // One write in flight at a time (head[] alternates, so chunk i-1's header is still its own).
-        await writing;
-        const at = outPos;
-        outPos += CHUNK_HEAD + len;
-        const fh = out;
-        writing = (async () => {
-          let done = 0;
-          const total = CHUNK_HEAD + len;
-          while (done < total) {
-            const parts = done < CHUNK_HEAD ? [h.subarray(done), ct] : [ct.subarray(done - CHUNK_HEAD)];
-            const { bytesWritten } = await fh.writev(parts, at + done);
-            done += bytesWritten;
-          }
-        })();
-      }
-      await writing;
-      await out.sync();
-      await out.close();
-      out = undefined;
-      renameDurable(tmp, file);
-      tmp = undefined;
-      return { before: b, after };
-    } finally {
-      oldKey.fill(0);
-      newKey.fill(0);
-    }
-  } finally {
-    await src.close();
-    if (out) await out.close().catch(() => {});
-    if (tmp) removeQuietly(tmp);
-  }
 }

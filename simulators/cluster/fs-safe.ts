@@ -2,13 +2,34 @@
 // atomic write, durable rename and pid lock are the project's shared ones (src/util/atomic-file.ts);
 // this adds what only the cluster needs:
 //  - ensureDir / sweepTempFiles: folders made durably, temp files of killed commands removed.
+//  - renameDurableAsync: the durable rename off the main thread (re-encryption overlaps it).
 //  - ClusterLock: one command at a time per cluster folder; a lock left by a killed
 //    process (its pid no longer runs) is taken over.
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { removeQuietly, syncFolder, TEMP_MARK, takePidLock } from '../../src/util/atomic-file.js';
 
 export { removeQuietly, renameDurable, syncFolder, TEMP_MARK, tempPathFor, writeAll, writeFileAtomic } from '../../src/util/atomic-file.js';
+
+/** renameDurable on libuv's pool: the main thread keeps working while the folder is fsynced. */
+export async function renameDurableAsync(from: string, to: string): Promise<void> {
+  await fsp.rename(from, to);
+  await syncFolderAsync(dirname(to));
+  if (dirname(from) !== dirname(to)) await syncFolderAsync(dirname(from));
+}
+
+async function syncFolderAsync(dir: string): Promise<void> {
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // as syncFolder: some platforms refuse to fsync a folder; there, rename is the best we get
+  } finally {
+    await fh?.close().catch(() => {});
+  }
+}
 
 export function ensureDir(dir: string, mode = 0o700): void {
   if (!existsSync(dir)) {

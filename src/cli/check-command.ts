@@ -30,7 +30,7 @@ export function registerCheckCommand(program: Command, result: CommandResult): v
     .argument('<file...>', 'capture files of one cluster (e.g. one per node): judged together as one verdict')
     .option('--nodes <list>', 'node addresses: comma-separated IPs or CIDRs (IPv4/IPv6); overrides the policy file\'s nodes')
     .option('--policy <file>', 'policy file (YAML or JSON): nodes, allowed IKE algorithms, service ports, waivers')
-    .addOption(new Option('--format <format>', 'report format').choices(['text', 'json', 'junit', 'sarif']).default('text'))
+    .addOption(new Option('--format <format>', 'report format').choices(['text', 'json', 'junit', 'sarif', 'html']).default('text'))
     .option('--out <file>', 'write the report to this file (atomically) instead of standard output')
     .option('--allow-truncated', 'judge a capture cut short mid-record on its complete records (the report says the evidence is incomplete)')
     .option('--no-color', 'no colour in the text report (also: NO_COLOR=1)')

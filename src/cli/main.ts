@@ -3,10 +3,12 @@
 import { Command, CommanderError } from 'commander';
 import { toolInfo } from '../util/package-info.js';
 import { EXIT_BAD_INPUT, EXIT_ENVIRONMENT, InputError, EnvironmentError } from '../util/errors.js';
+import { registerAuditCommand } from './audit-command.js';
 import { registerCheckCommand } from './check-command.js';
 import { registerKmsCommand } from './kms-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerSimCommand } from './sim-command.js';
+import { registerVerifyCommand } from './verify-command.js';
 
 /** Where a command's action leaves its exit code. */
 export interface CommandResult {
@@ -35,6 +37,8 @@ Exit codes:
 Examples:
   cryptgate check capture node1.pcapng node2.pcapng --nodes 10.0.0.11,10.0.0.12
   cryptgate check capture switch.pcap.gz --nodes 10.0.0.0/24 --format sarif --out ipsec.sarif
+  cryptgate audit evidence/ --policy cluster.yaml --format html --out audit.html
+  cryptgate verify audit.json --kms http://127.0.0.1:4566
   cryptgate run --report-dir reports`,
     );
   program.exitOverride();
@@ -43,6 +47,8 @@ Examples:
     writeOut: (s) => process.stdout.write(s),
   });
   registerCheckCommand(program, result);
+  registerAuditCommand(program, result);
+  registerVerifyCommand(program, result);
   registerKmsCommand(program, result);
   registerRunCommand(program, result);
   registerSimCommand(program, result);

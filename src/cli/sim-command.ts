@@ -38,6 +38,7 @@ import { readConfig } from '../../simulators/cluster/config.js';
 import { readStorage } from '../../simulators/cluster/kms-storage.js';
 import { EXIT_ENVIRONMENT, EnvironmentError, InputError } from '../util/errors.js';
 import type { CommandResult } from './main.js';
+import { simWireCapture } from './sim-wire.js';
 
 interface SimGlobalOptions {
   kmsEndpoint?: string;
@@ -69,6 +70,7 @@ Commands (after <dir>):
   tsm maintenance backup -f FILE | tsm maintenance restore -f FILE
   tabcmd publish SITE NAME (--size BYTES | --from FILE) [--overwrite]
   tabcmd open SITE NAME [--out FILE] | tabcmd reencryptextracts SITE | tabcmd createsite SITE
+  wire capture --out FILE [--seconds N] [--format pcap|pcapng] [--seed S] [--nat-traversal] [--external-clients N]
   node set-role NODE [--role-name R] [--decrypt allow|deny] [--generate-data-key allow|deny]
   aws kms create-key|describe-key|enable-key|disable-key|schedule-key-deletion|cancel-key-deletion|rotate-key-on-demand|get-key-policy|put-key-policy
 
@@ -351,6 +353,24 @@ function buildInner(dir: string, g: SimGlobalOptions, run: (fn: (inner: Command)
         const gk = allowDeny('--generate-data-key', o.generateDataKey);
         const n = c.setNodeRole(node, { ...(o.roleName !== undefined ? { roleName: o.roleName } : {}), ...(d !== undefined ? { allowDecrypt: d } : {}), ...(gk !== undefined ? { allowGenerateDataKey: gk } : {}) });
         out(`${n.name}: role ${n.role.name}; kms:GenerateDataKey ${n.role.allowsGenerateDataKey ? 'allowed' : 'denied'}; kms:Decrypt ${n.role.allowsDecrypt ? 'allowed' : 'denied'}`);
+      }),
+    );
+
+  // ---- the network: service traffic under the nodes' IPsec policy, captured at the switch (sim-wire.ts)
+  inner
+    .command('wire')
+    .command('capture')
+    .requiredOption('--out <file>', 'the capture file to write')
+    .option('--seconds <n>', 'seconds of traffic', '10')
+    .addOption(new Option('--format <format>', 'capture format').choices(['pcap', 'pcapng']).default('pcap'))
+    .option('--seed <seed>', 'the same seed gives the same capture, byte for byte', 'cryptgate')
+    .option('--nat-traversal', 'UDP-encapsulate IKE and ESP on port 4500 (RFC 3948)')
+    .option('--external-clients <n>', 'clients browsing the gateway over TLS on 443', '0')
+    .action((o: { out: string; seconds: string; format: 'pcap' | 'pcapng'; seed: string; natTraversal?: boolean; externalClients: string }) =>
+      run(async () => {
+        const seconds = intArg('--seconds', o.seconds);
+        if (seconds < 1 || seconds > 3600) throw new InputError(`--seconds ${o.seconds}: expected 1..3600`);
+        for (const line of simWireCapture(dir, { out: o.out, seconds, format: o.format, seed: o.seed, natTraversal: o.natTraversal === true, externalClients: intArg('--external-clients', o.externalClients) })) out(line);
       }),
     );
 

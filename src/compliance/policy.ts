@@ -1,8 +1,9 @@
-// The policy file: what this cluster promises (node addresses, IKE strength, port names)
-// and the exceptions someone accepted (waivers: a check, a scope, a reason, an approver
-// and a last day). YAML or JSON, told apart by content; validated against
-// policy.schema.json, then checked for what a schema cannot say (addresses parse, dates
-// exist, port ranges are ordered). Every section is optional and merges over the defaults.
+// The policy file: what this cluster promises (node addresses, IKE strength, port names,
+// its CMK and node roles), the exceptions someone accepted (waivers: a check, a scope, a
+// reason, an approver and a last day) and which findings break CI (failOn). YAML or JSON,
+// told apart by content; validated against policy.schema.json, then checked for what a
+// schema cannot say (addresses parse, dates exist, port ranges are ordered). Every section
+// is optional and merges over the defaults.
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { parseAddress } from '../capture/ip.js';
@@ -29,6 +30,10 @@ export interface WaiverScope {
   pair?: [string, string];
   dstPort?: number;
   protocol?: string;
+  /** A cluster node by name (node2), as KMS findings name it. */
+  node?: string;
+  /** An IAM role name, as KMS-3 findings name it. */
+  role?: string;
 }
 
 export interface Waiver {
@@ -49,6 +54,25 @@ export interface Policy {
   services: Record<string, string>;
   waivers: Waiver[];
   espNull: { minPackets: number };
+  /**
+   * The lowest severity that breaks the gate (exit 1): with `high`, medium and low findings
+   * are reported but do not fail CI. Absent: `low` (every finding above info breaks it).
+   */
+  failOn?: GateSeverity;
+  /** What the cluster's KMS set-up should be (KMS-3, KMS-4, KMS-8); every field optional. */
+  kms?: KmsPolicy;
+}
+
+export type GateSeverity = 'critical' | 'high' | 'medium' | 'low';
+
+export interface KmsPolicy {
+  /** The CMK the cluster must use. */
+  cmkArn?: string;
+  region?: string;
+  /** The nodes' instance role names: each must be allowed exactly GenerateDataKey and Decrypt. */
+  roles?: string[];
+  /** The node names whose logs must show they reached the CMK (e.g. node1, node2). */
+  nodes?: string[];
 }
 
 function deepFreeze<T>(value: T): T {
@@ -142,12 +166,28 @@ export function scopeMatches(scope: WaiverScope | undefined, evidence: Record<st
     const protocol = evidence.protocol;
     if (typeof protocol !== 'string' || protocol.toLowerCase() !== scope.protocol.toLowerCase()) return false;
   }
+  if (scope.node !== undefined && evidenceText(evidence, 'node')?.toLowerCase() !== scope.node.toLowerCase()) return false;
+  if (scope.role !== undefined && evidenceText(evidence, 'role') !== scope.role) return false;
   return true;
 }
 
 /** The first waiver in force at `now` for this check whose scope matches the evidence. */
 export function activeWaiver(policy: Pick<Policy, 'waivers'>, checkId: string, evidence: Record<string, unknown>, now: Date): Waiver | undefined {
   return policy.waivers.find((w) => w.check === checkId && waiverActive(w, now) && scopeMatches(w.scope, evidence));
+}
+
+/**
+ * The waiver for this check and evidence whose last day has passed (when no waiver is in
+ * force for it): the finding counts again, and its report says which waiver lapsed.
+ */
+export function expiredWaiverFor(policy: Pick<Policy, 'waivers'>, checkId: string, evidence: Record<string, unknown>, now: Date): Waiver | undefined {
+  return policy.waivers.find((w) => w.check === checkId && !waiverActive(w, now) && scopeMatches(w.scope, evidence));
+}
+
+/** Does a finding of this severity break the gate under `failOn`? Info never does. */
+export function breaksGate(severity: 'critical' | 'high' | 'medium' | 'low' | 'info', failOn: GateSeverity = 'low'): boolean {
+  const order = ['critical', 'high', 'medium', 'low', 'info'];
+  return severity !== 'info' && order.indexOf(severity) <= order.indexOf(failOn);
 }
 
 /** Waivers whose last day has passed: the findings they covered count again. */
@@ -251,6 +291,8 @@ function mergeOverDefaults(doc: Partial<Policy> & { $schema?: string }): Policy 
     espNull: { ...base.espNull, ...doc.espNull },
   };
   if (doc.gatewayNodes) policy.gatewayNodes = doc.gatewayNodes.map((n) => n.trim());
+  if (doc.failOn) policy.failOn = doc.failOn;
+  if (doc.kms) policy.kms = structuredClone(doc.kms);
   return policy;
 }
 

@@ -1,7 +1,7 @@
 // Small pieces every rule needs: timestamps as evidence, waivers that never hide a
 // finding, and the status a set of findings earns.
 import type { Check, CheckStatus, Finding, Severity } from '../report/model.js';
-import { activeWaiver, type Policy } from './policy.js';
+import { activeWaiver, expiredWaiverFor, type Policy } from './policy.js';
 
 /** ISO 8601 UTC with microseconds: evidence a reviewer can line up with tcpdump output. */
 export function isoTime(seconds: number): string | null {
@@ -20,11 +20,20 @@ export interface RuleContext {
 
 /**
  * Applies an active waiver to a finding: it stays in the report, marked and downgraded to
- * info, so a waiver can never hide a result. An expired waiver does not apply.
+ * info, so a waiver can never hide a result. An expired waiver does not apply: the finding
+ * counts again, and says which waiver lapsed so nobody wonders why the gate broke.
  */
 export function withWaiver(ctx: RuleContext, checkId: string, finding: Finding): Finding {
   const waiver = activeWaiver(ctx.policy, checkId, finding.evidence, ctx.now);
-  if (!waiver) return finding;
+  if (!waiver) {
+    const lapsed = expiredWaiverFor(ctx.policy, checkId, finding.evidence, ctx.now);
+    if (!lapsed) return finding;
+    return {
+      ...finding,
+      message: `[waiver expired on ${lapsed.expires} (approved by ${lapsed.approver}: ${lapsed.reason}): counts again] ${finding.message}`,
+      evidence: { ...finding.evidence, waiverExpired: { reason: lapsed.reason, approver: lapsed.approver, expires: lapsed.expires } },
+    };
+  }
   return {
     message: `[waived until ${waiver.expires} by ${waiver.approver}: ${waiver.reason}] ${finding.message}`,
     severity: 'info',

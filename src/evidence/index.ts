@@ -1,8 +1,20 @@
 // Evidence readers: files a cluster (real or simulated) leaves, read into facts for rules.
-export { parseKmsStatus, readKmsStatus } from './kms-status.js';
+export { looksLikeKmsStatus, parseKmsStatus, readKmsStatus } from './kms-status.js';
 export type { KmsStatusEvidence, MekEvidence, MekStateEvidence } from './kms-status.js';
-export { JavaLogParser, NativeLogParser, classifyLogFile, classifyMessage, readTableauLog, readTableauLogFolder } from './tableau-logs.js';
+export { JavaLogParser, NativeLogParser, classifyLogFile, classifyMessage, readTableauLog, readTableauLogFolder, sniffTableauLog } from './tableau-logs.js';
 export type { KmsLogEvent, KmsEventKind, LogReadResult, LogFileInfo, LogSource, ParseOptions } from './tableau-logs.js';
 export { parseKmsStorage, parseExtractHeader, readExtractHeaderEvidence, readKeyStore, readBackupManifest, summarize } from './key-store.js';
 export type { KeyStoreEvidence, KmsStorageEvidence, MekRecordEvidence, ExtractHeaderEvidence, BackupEvidence } from './key-store.js';
 export { LineFormatError, splitLines, readLines } from './lines.js';
+export { isGzip, openUtf8Source, readRawHead, readTextFile, readTextHead, sniffEncoding } from './text-source.js';
+export type { TextEncoding, TextSourceInfo, Utf8Source } from './text-source.js';
+export { KEYWORDS, scanTableauLog } from './log-scan.js';
+export type { LogScanOptions, LogScanResult } from './log-scan.js';
+export { KmsLogFactsCollector, logTime, provesCmkReached } from './kms-log-facts.js';
+export type { EventRef, NodeLogFacts } from './kms-log-facts.js';
+export { awsPolicyShape, parsePolicyDocument, readAwsPolicyEvidence } from './aws-policy.js';
+export type { AwsPolicyEvidence, KeyMetadataEvidence, KeyPolicyEvidence, PolicyDocument, PolicyStatement, RolePolicyEvidence } from './aws-policy.js';
+export { readKmsKeyArn } from './aws-arn.js';
+export { JsonFormatError, JsonSyntaxError, parseJsonText } from './json-doc.js';
+export { looksLikeIpsecPolicyModel, looksLikeNetshConsec, windowsIpsecShape } from './windows-ipsec.js';
+export { buildNodePolicy, parseNetshConsec, readPowerShellIpsecExport } from './windows-ipsec-reader.js';

@@ -4,8 +4,8 @@
 // label case, "Created at: …Z." with a trailing full stop, "none"/"-" for missing times.
 // What it cannot read as a KMS status (a MEK state it does not know, a timestamp that is not
 // one, no Status line at all) is a FormatError naming the line.
-import { readFile } from 'node:fs/promises';
 import { LineFormatError, splitLines } from './lines.js';
+import { readTextFile } from './text-source.js';
 
 export type MekStateEvidence = 'encryption/decryption' | 'decryption-only';
 
@@ -26,6 +26,8 @@ export interface KmsStatusEvidence {
   cmkArn: string | null;
   region: string | null;
   rmkId: string | null;
+  /** Every RMK id the output names (KMS-6: there must be exactly one). */
+  rmkIds: string[];
   meks: MekEvidence[];
   ok: boolean;
   /** The status line's text after "Status:" when it is not OK. */
@@ -60,7 +62,7 @@ function mekState(file: string, line: number, raw: string): MekStateEvidence {
 
 /** Parses status text. Pure: `file` only names the source in errors. */
 export function parseKmsStatus(text: string, file = '<kms status>'): KmsStatusEvidence {
-  const out: KmsStatusEvidence = { file, mode: null, cmkArn: null, region: null, rmkId: null, meks: [], ok: false, error: null, checkedOn: null };
+  const out: KmsStatusEvidence = { file, mode: null, cmkArn: null, region: null, rmkId: null, rmkIds: [], meks: [], ok: false, error: null, checkedOn: null };
   let statusLine: { text: string; line: number } | undefined;
   let mek: MekEvidence | undefined;
   let recognised = 0;
@@ -105,6 +107,7 @@ export function parseKmsStatus(text: string, file = '<kms status>'): KmsStatusEv
       recognised++;
     } else if (/\brmk\b|root master key/.test(label)) {
       out.rmkId = value(rest);
+      if (out.rmkId !== null) out.rmkIds.push(out.rmkId);
       recognised++;
     } else if (/^checked on$/.test(label)) {
       out.checkedOn = value(rest)?.split(/\s+/)[0] ?? null;
@@ -124,7 +127,22 @@ export function parseKmsStatus(text: string, file = '<kms status>'): KmsStatusEv
   return out;
 }
 
-/** Reads a status capture from a file (status output is small; read whole). */
+/** Reads a status capture from a file (status output is small; read whole; UTF-16 from PowerShell too). */
 export async function readKmsStatus(path: string): Promise<KmsStatusEvidence> {
-  return parseKmsStatus(await readFile(path, 'utf8'), path);
+  return parseKmsStatus((await readTextFile(path, 4 << 20)).text, path);
+}
+
+/** Does this text look like `tsm security kms status` output? (Its labels, not its name.) Pure. */
+export function looksLikeKmsStatus(head: string): boolean {
+  // Labels at the start of a line, before its first colon (a JSON or log line that merely
+  // mentions a CMK ARN is not status output).
+  const labels = [
+    /^[ \t]*(kms )?mode[ \t]*:/im,
+    /^[ \t]*[^:\n{}"]*\bcmk\b[^:\n{}"]*\barn\b[^:\n{}"]*:/im,
+    /^[ \t]*[^:\n{}"]*(\brmk\b|root master key)[^:\n{}"]*:/im,
+    /^[ \t]*(mek id|master extract key)[^:\n{}"]*:/im,
+    /^[ \t]*status[ \t]*:/im,
+    /^[ \t]*root of the key hierarchy[ \t]*:/im,
+  ];
+  return labels.filter((re) => re.test(head)).length >= 2;
 }

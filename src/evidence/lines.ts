@@ -1,7 +1,8 @@
 // Line-oriented evidence: a format error that names the line, and a streaming line reader
-// that knows whether the last line was terminated (a live log may end mid-line).
-import { createReadStream } from 'node:fs';
+// that knows whether the last line was terminated (a live log may end mid-line). The reader
+// takes rotated .gz logs, CRLF and UTF-16 PowerShell exports (text-source.ts).
 import { FormatError } from '../util/errors.js';
+import { openUtf8Source } from './text-source.js';
 
 /** Malformed line-oriented evidence: `file: line N: field: expected …` (still a FormatError, exit 2). */
 export class LineFormatError extends FormatError {
@@ -41,27 +42,47 @@ export function* splitLines(text: string): Generator<Line> {
   }
 }
 
-/** Streams a file's lines without holding the file in memory. */
+/** The longest line a reader accepts: a "line" beyond this is not text evidence. */
+export const MAX_LINE_BYTES = 64 << 20;
+
+/**
+ * Streams a file's lines without holding the file in memory: plain, gzip'd or UTF-16 (BOM or
+ * not), LF or CRLF, told apart by content (see text-source.ts).
+ */
 export async function* readLines(path: string): AsyncGenerator<Line> {
-  let carry = '';
-  let n = 0;
-  let first = true;
-  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
-    let s = carry + (chunk as string);
-    if (first) {
-      if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
-      first = false;
-    }
-    let start = 0;
+  const source = await openUtf8Source(path);
+  try {
+    let buf = Buffer.allocUnsafe(1 << 20);
+    let carry = 0;
+    let n = 0;
     for (;;) {
-      const nl = s.indexOf('\n', start);
-      if (nl === -1) break;
-      let t = s.slice(start, nl);
-      if (t.endsWith('\r')) t = t.slice(0, -1);
-      yield { text: t, number: ++n, terminated: true };
-      start = nl + 1;
+      if (carry === buf.length) {
+        if (buf.length >= MAX_LINE_BYTES) throw new LineFormatError(path, n + 1, 'line', `at most ${MAX_LINE_BYTES} bytes`, 'a longer line');
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, carry);
+        buf = bigger;
+      }
+      const got = await source.fill(buf, carry);
+      const end = carry + got;
+      let start = 0;
+      for (;;) {
+        const nl = buf.indexOf(10, start);
+        if (nl === -1 || nl >= end) break;
+        const stop = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+        yield { text: buf.toString('utf8', start, stop), number: ++n, terminated: true };
+        start = nl + 1;
+      }
+      if (got === 0) {
+        if (end > start) {
+          const stop = buf[end - 1] === 13 ? end - 1 : end;
+          yield { text: buf.toString('utf8', start, stop), number: ++n, terminated: false };
+        }
+        return;
+      }
+      buf.copy(buf, 0, start, end);
+      carry = end - start;
     }
-    carry = s.slice(start);
+  } finally {
+    source.close();
   }
-  if (carry.length > 0) yield { text: carry.endsWith('\r') ? carry.slice(0, -1) : carry, number: ++n, terminated: false };
 }

@@ -9,7 +9,8 @@
 // say something about KMS come out; every other line is read and dropped.
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
-import { LineFormatError, readLines, type Line } from './lines.js';
+import { LineFormatError, type Line } from './lines.js';
+import { scanTableauLog } from './log-scan.js';
 
 export type KmsEventKind =
   | 'rmk-decrypted'
@@ -279,6 +280,29 @@ export class NativeLogParser {
 
 export type LogFormat = 'java' | 'native';
 
+/**
+ * Which Tableau log format a text is, from its first non-blank line (content, not name):
+ * a Java line (timestamp, context, thread, service, level, class, message) or a native JSON
+ * object with "ts" and "k". Undefined when it is neither. Pure.
+ */
+export function sniffTableauLog(head: string): LogFormat | undefined {
+  for (const raw of head.split('\n', 20)) {
+    const line = raw.replace(/\r$/, '').replace(/^\uFEFF/, '');
+    if (line.trim() === '') continue;
+    if (JAVA_START.test(line)) return JAVA_LINE.test(line) ? 'java' : undefined;
+    if (/^\s*\{/.test(line)) {
+      try {
+        const rec = JSON.parse(line) as NativeRecord;
+        return rec && typeof rec === 'object' && typeof rec.ts === 'string' && typeof rec.k === 'string' ? 'native' : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+  return undefined;
+}
+
 export interface LogFileInfo extends LogSource {
   format: LogFormat;
 }
@@ -291,9 +315,9 @@ export interface LogFileInfo extends LogSource {
 export function classifyLogFile(path: string): LogFileInfo | undefined {
   const name = basename(path);
   const folderNode = path.split(/[\\/]/).reverse().find((p) => /^node\d+$/.test(p));
-  let m = /^nativeapi_([a-z]+)_(\d+)-\d+.*\.txt$/.exec(name);
+  let m = /^nativeapi_([a-z]+)_(\d+)-\d+.*\.txt(\.gz)?$/.exec(name);
   if (m) return { format: 'native', service: m[1]!, node: folderNode ?? `node${m[2]}`, file: path };
-  m = /^([a-z]+)_node(\d+)-\d+\.log(\.[\w-]+)?$/.exec(name);
+  m = /^([a-z]+)_node(\d+)-\d+\.log(\.[\w-]+)*$/.exec(name);
   if (m) return { format: 'java', service: m[1]!, node: `node${m[2]}`, file: path };
   return undefined;
 }
@@ -304,15 +328,13 @@ export interface LogReadResult {
   files: string[];
 }
 
-/** Streams one log file into KMS events. */
+/** Streams one log file (plain, gzip, UTF-16) into KMS events; see log-scan.ts for the fast path. */
 export async function readTableauLog(path: string, o: ParseOptions & { info?: LogFileInfo } = {}): Promise<LogReadResult> {
   const info = o.info ?? classifyLogFile(path);
   if (!info) throw new LineFormatError(path, 1, 'file name', 'a Tableau log name: <service>_node<N>-<i>.log or nativeapi_<service>_<N>-<i>_<date>.txt');
-  const parser = info.format === 'java' ? new JavaLogParser(info, o) : new NativeLogParser(info, o);
   const events: KmsLogEvent[] = [];
-  for await (const l of readLines(path)) events.push(...parser.push(l));
-  events.push(...parser.end());
-  return { events, warnings: parser.warnings, files: [path] };
+  const r = await scanTableauLog(path, info, info.format, (e) => events.push(e), o);
+  return { events, warnings: r.warnings, files: [path] };
 }
 
 /** Every Tableau log under `dir` (recursively), events in file order then line order. */

@@ -8,11 +8,12 @@ import { renderJson } from './json.js';
 import { renderText } from './text.js';
 import { renderJunit } from './junit.js';
 import { renderSarif } from './sarif.js';
+import { renderHtml } from './html.js';
 import { validateReport } from './validate.js';
 import { EnvironmentError, InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 
-export const REPORT_FORMATS = ['text', 'json', 'junit', 'sarif'] as const;
+export const REPORT_FORMATS = ['text', 'json', 'junit', 'sarif', 'html'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 export interface RenderOptions {
@@ -38,6 +39,9 @@ export function renderReport(report: Report, format: ReportFormat, opts: RenderO
     case 'sarif':
       validateReport(report);
       return renderSarif(report);
+    case 'html':
+      validateReport(report);
+      return renderHtml(report);
     default: {
       const never: never = format;
       throw new InputError(`--format ${String(never)}: expected one of ${REPORT_FORMATS.join(', ')}`);

@@ -1,17 +1,28 @@
 // `cryptgate run`: the Gherkin suite through cucumber's programmatic API, writing
 // cucumber's own html, junit and message reports plus the cryptgate compliance report
-// built from the same message stream.
+// built from the same message stream, and the per-backend KMS conformance table.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
 import { REPORT_SCHEMA_ID, summarise, verdictOf, type Report } from '../report/model.js';
 import { packageRoot, toolInfo } from '../util/package-info.js';
+import { conformanceTable, type ConformanceTable } from './conformance.js';
+import { beginKmsSession, endKmsSession, kmsSessionState } from './kms-session.js';
 import { ScenarioReportBuilder, type Envelope } from './scenario-report.js';
+
+/** Whether the strongSwan wire could run, for the report's context (a fallback is never silent). */
+async function liveWireContext(): Promise<Record<string, unknown>> {
+  const { liveWireAvailability } = await import('../../simulators/live/availability.js');
+  const live = liveWireAvailability();
+  return live.ok ? { wireLive: true } : { wireLive: false, wireFallback: live.why };
+}
 
 export interface RunOptions {
   reportDir: string;
   tags?: string | undefined;
   kms: string;
+  /** Wire of the IPsec scenarios (world parameter `wire`); strongswan falls back, saying why, where it cannot run. */
+  wire?: 'simulated' | 'strongswan';
   /** Where the scenarios leave their evidence (captures, logs, key stores). */
   evidenceDir?: string;
   /** Extra world parameters for the steps. */
@@ -23,6 +34,12 @@ export interface RunResult {
   report: Report;
   success: boolean;
   reportDir: string;
+  /** KMS behaviour → pass/fail/not reproducible on the backend used; undefined when no KMS scenario ran. */
+  conformance?: ConformanceTable;
+  /** The KMS backend could not be started (every KMS scenario failed for it): exit 3. */
+  kmsFailure?: Error;
+  /** Every selected scenario was not reproducible (or skipped): nothing was judged. */
+  nothingJudged: boolean;
 }
 
 export async function runSuite(options: RunOptions): Promise<RunResult> {
@@ -44,24 +61,50 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
           ['message', join(reportDir, 'messages.ndjson')],
         ],
         formatOptions: { junit: { suiteName: 'cryptgate' } },
-        worldParameters: { kms: options.kms, evidenceDir, ...options.worldParameters },
+        worldParameters: { kms: options.kms, evidenceDir, wire: options.wire ?? 'simulated', ...options.worldParameters },
         strict: true,
       },
     },
     { cwd: root },
   );
   const builder = new ScenarioReportBuilder();
-  const { success } = await runCucumber(runConfiguration, { cwd: root, stdout: (options.stdout ?? process.stdout) as never }, (envelope) => builder.add(envelope as Envelope));
+  beginKmsSession(options.kms);
+  let success: boolean;
+  try {
+    ({ success } = await runCucumber(runConfiguration, { cwd: root, stdout: (options.stdout ?? process.stdout) as never }, (envelope) => builder.add(envelope as Envelope)));
+  } finally {
+    await endKmsSession();
+  }
   const checks = builder.checks();
+  const kms = kmsSessionState();
+  const backendLabel = kms?.backend?.description ?? options.kms;
+  const conformance = checks.some((c) => c.behaviour.some((b) => b.startsWith('KMS-'))) ? conformanceTable(checks, backendLabel) : undefined;
+  const nothingJudged = checks.length > 0 && checks.every((c) => c.status === 'skip');
   const report: Report = {
     schema: REPORT_SCHEMA_ID,
     tool: toolInfo(),
     generatedAt: new Date().toISOString(),
-    verdict: checks.length === 0 ? 'error' : verdictOf(checks),
+    // Nothing judged (no scenario, or every one skipped or not reproducible) is never a pass.
+    verdict: checks.length === 0 || nothingJudged ? 'error' : verdictOf(checks),
     inputs: [],
     checks,
     summary: summarise(checks),
-    context: { command: 'run', kms: options.kms, tags: options.tags ?? null, evidenceDir },
+    context: {
+      command: 'run',
+      kms: options.kms,
+      wire: options.wire ?? 'simulated',
+      ...(options.wire === 'strongswan' ? await liveWireContext() : {}),
+      ...(kms
+        ? {
+            kmsBackend: kms.backend
+              ? { name: kms.backend.name, kind: kms.backend.kind, description: kms.backend.description, region: kms.backend.region, capabilities: { ...kms.backend.capabilities } }
+              : { name: kms.spec, failure: kms.failure?.message ?? 'not started' },
+          }
+        : {}),
+      ...(conformance ? { conformance } : {}),
+      tags: options.tags ?? null,
+      evidenceDir,
+    },
   };
-  return { report, success, reportDir };
+  return { report, success, reportDir, ...(conformance ? { conformance } : {}), ...(kms?.failure ? { kmsFailure: kms.failure } : {}), nothingJudged };
 }

@@ -2,7 +2,14 @@
 // scenario, carrying the behaviour ids and severity from its tags (@IPSEC-5, @critical)
 // and the evidence its steps attached. Formatters depend only on messages, so this can
 // also rebuild a report from a stored messages.ndjson.
+//
+// A scenario the run's KMS backend cannot reproduce carries a not-reproducible attachment
+// (steps/kms.steps.ts attaches it, from the scenario's @needs-… tags): its check becomes
+// status "skip" with the finding `not reproducible on <backend>: <why>` — never a pass,
+// and still listed, so nothing is dropped silently. A failure seen before the marker stays a
+// failure.
 import type { Check, CheckStatus, Finding, Severity } from '../report/model.js';
+import { notReproducibleMessage } from './reproducibility.js';
 
 /** The subset of cucumber message envelopes this reads. */
 export interface Envelope {
@@ -18,6 +25,15 @@ export interface Envelope {
 export const OBSERVED_MEDIA_TYPE = 'application/vnd.cryptgate.observed+json';
 /** …and this one for a finding a passing scenario still wants reported. */
 export const FINDING_MEDIA_TYPE = 'application/vnd.cryptgate.finding+json';
+/** …and this one, `{backend, why, tag?}`, when the backend cannot reproduce the scenario. */
+export const NOT_REPRODUCIBLE_MEDIA_TYPE = 'application/vnd.cryptgate.not-reproducible+json';
+
+export interface NotReproducibleMarker {
+  backend: string;
+  why: string;
+  /** The requirement tag that is not met, e.g. `@needs-disabled-keys`. */
+  tag?: string;
+}
 
 const SEVERITIES: Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 const BEHAVIOUR_TAG = /^@((?:IPSEC|KMS)-\d+)$/;
@@ -27,6 +43,7 @@ interface Attempt {
   steps: { status: string; message?: string }[];
   observed: Record<string, unknown>[];
   findings: Finding[];
+  notReproducible: NotReproducibleMarker[];
   finished: boolean;
   retried: boolean;
 }
@@ -42,7 +59,7 @@ export class ScenarioReportBuilder {
     else if (e.testCase) this.testCases.set(e.testCase.id, e.testCase.pickleId);
     else if (e.testCaseStarted) {
       const pickleId = this.testCases.get(e.testCaseStarted.testCaseId) ?? '';
-      this.attempts.set(e.testCaseStarted.id, { pickleId, steps: [], observed: [], findings: [], finished: false, retried: false });
+      this.attempts.set(e.testCaseStarted.id, { pickleId, steps: [], observed: [], findings: [], notReproducible: [], finished: false, retried: false });
       this.order.push(e.testCaseStarted.id);
     } else if (e.testStepFinished) {
       this.attempts.get(e.testStepFinished.testCaseStartedId)?.steps.push(e.testStepFinished.testStepResult);
@@ -52,6 +69,7 @@ export class ScenarioReportBuilder {
       const body = e.attachment.contentEncoding === 'BASE64' ? Buffer.from(e.attachment.body, 'base64').toString('utf8') : e.attachment.body;
       if (e.attachment.mediaType === OBSERVED_MEDIA_TYPE) attempt.observed.push(JSON.parse(body) as Record<string, unknown>);
       else if (e.attachment.mediaType === FINDING_MEDIA_TYPE) attempt.findings.push(JSON.parse(body) as Finding);
+      else if (e.attachment.mediaType === NOT_REPRODUCIBLE_MEDIA_TYPE) attempt.notReproducible.push(JSON.parse(body) as NotReproducibleMarker);
     } else if (e.testCaseFinished) {
       const attempt = this.attempts.get(e.testCaseFinished.testCaseStartedId);
       if (attempt) {
@@ -63,6 +81,7 @@ export class ScenarioReportBuilder {
 
   checks(): Check[] {
     const checks: Check[] = [];
+    const ids = new UniqueIds();
     for (const id of this.order) {
       const attempt = this.attempts.get(id)!;
       if (attempt.retried) continue; // the final attempt speaks for the scenario
@@ -71,18 +90,23 @@ export class ScenarioReportBuilder {
       const tags = pickle.tags.map((t) => t.name);
       const behaviour = tags.map((t) => BEHAVIOUR_TAG.exec(t)?.[1]).filter((b): b is string => b !== undefined);
       const severity = SEVERITIES.find((s) => tags.includes(`@${s}`)) ?? 'high';
-      const status = statusOf(attempt);
-      const findings: Finding[] = [...attempt.findings];
+      let status = statusOf(attempt);
+      const findings: Finding[] = [];
+      for (const m of attempt.notReproducible) {
+        findings.push({ message: notReproducibleMessage(m), evidence: { notReproducible: true, backend: m.backend, ...(m.tag ? { requirement: m.tag } : {}) } });
+      }
+      findings.push(...attempt.findings);
       for (const step of attempt.steps) {
         if (step.status !== 'PASSED' && step.status !== 'SKIPPED' && step.message) findings.push({ message: firstLines(step.message), evidence: { stepStatus: step.status } });
         else if (step.status === 'UNDEFINED' || step.status === 'AMBIGUOUS' || step.status === 'PENDING') findings.push({ message: `a step is ${step.status.toLowerCase()}`, evidence: { stepStatus: step.status } });
       }
-      const notReproducible = tags.includes('@not-reproducible') || attempt.findings.some((f) => f.evidence?.notReproducible === true);
+      const marked = attempt.notReproducible.length > 0 || tags.includes('@not-reproducible') || attempt.findings.some((f) => f.evidence?.notReproducible === true);
+      if (marked && (status === 'pass' || status === 'skip')) status = 'skip';
       checks.push({
-        id: `${pickle.uri.replace(/^.*features\//, '').replace(/\.feature$/, '')}/${slug(pickle.name)}`,
+        id: ids.next(scenarioId(pickle.uri, pickle.name)),
         title: pickle.name,
         behaviour,
-        status: notReproducible && status === 'pass' ? 'skip' : status,
+        status,
         severity,
         findings,
         observed: attempt.observed,
@@ -90,6 +114,11 @@ export class ScenarioReportBuilder {
     }
     return checks;
   }
+}
+
+/** A check the backend could not reproduce (skipped for that reason, not for another). */
+export function isNotReproducible(check: Check): boolean {
+  return check.status === 'skip' && check.findings.some((f) => f.evidence?.notReproducible === true);
 }
 
 function statusOf(attempt: Attempt): CheckStatus {
@@ -101,7 +130,23 @@ function statusOf(attempt: Attempt): CheckStatus {
   return 'pass';
 }
 
-function slug(name: string): string {
+/** `kms/multi-node/<slug of the scenario name>`: the check id, and the scenario's evidence folder. */
+export function scenarioId(uri: string, name: string): string {
+  return `${uri.replace(/\\/g, '/').replace(/^.*features\//, '').replace(/\.feature$/, '')}/${slug(name)}`;
+}
+
+/** Scenario outline rows share a name: the second gets `-2`, and so on (in run order). */
+export class UniqueIds {
+  private readonly seen = new Map<string, number>();
+
+  next(id: string): string {
+    const n = (this.seen.get(id) ?? 0) + 1;
+    this.seen.set(id, n);
+    return n === 1 ? id : `${id}-${n}`;
+  }
+}
+
+export function slug(name: string): string {
   return name
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')

@@ -3,9 +3,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseKmsStatus } from '../../../src/evidence/kms-status.js';
+import { startEmbeddedKms } from '../../../simulators/kms/index.js';
 import { removeDir, tempDir } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../../../bin/cryptgate.js', import.meta.url));
@@ -125,3 +128,148 @@ test('usage mistakes are exit 2 with one line', async () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /tsm security kms set-mode aws --aws-region R --key-arn ARN/);
 });
+
+// ---- KMS trouble from the command line: one line naming node, role, key and action; exit 3.
+
+/** A cluster in AWS mode on its own embedded KMS (<dir>/aws-kms), with one extract; shared by the tests below, each leaves it healthy. */
+let shared: Promise<{ d: string; arn: string }> | undefined;
+const awsCluster = (): Promise<{ d: string; arn: string }> => (shared ??= makeAwsCluster());
+async function makeAwsCluster(): Promise<{ d: string; arn: string }> {
+  const d = tempDir();
+  extraDirs.push(d);
+  ok(await sim(d, 'init', '--nodes', '2', '--licence', 'advanced-management'));
+  const r = ok(await sim(d, 'aws', 'kms', 'create-key'));
+  const arn = (JSON.parse(r.stdout) as { KeyMetadata: { Arn: string } }).KeyMetadata.Arn;
+  ok(await sim(d, 'tabcmd', 'publish', 'Default', 'sales', '--size', '2500000'));
+  ok(await sim(d, 'tsm', 'security', 'kms', 'set-mode', 'aws', '--aws-region', 'us-east-1', '--key-arn', arn));
+  return { d, arn };
+}
+const extraDirs: string[] = [];
+function ok(r: Run): Run {
+  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
+  return r;
+}
+after(() => extraDirs.forEach(removeDir));
+
+/** stderr without the --show-kms-requests line. */
+const errorLines = (r: Run): string[] => r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('KMS requests:'));
+const RMK = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+test('a role without kms:Decrypt (or kms:GenerateDataKey): one line naming node, role, key and action, exit 3, one request (not retried), nothing changed', async () => {
+  const { d, arn } = await awsCluster();
+  const kmsJson = join(d, 'keystore', 'kms.json');
+  const before = readFileSync(kmsJson);
+  ok(await sim(d, 'node', 'set-role', 'node1', '--decrypt', 'deny'));
+
+  let r = await sim('--show-kms-requests', d, 'tsm', 'security', 'regenerate-internal-tokens');
+  assert.equal(r.code, 3);
+  assert.equal(errorLines(r).length, 1, r.stderr);
+  assert.match(
+    errorLines(r)[0]!,
+    new RegExp(
+      `^cryptgate: node1 \\(role tableau-server-node1\\): kms:Decrypt on RMK ${RMK} with CMK ${esc(arn)} failed: AccessDeniedException: ` +
+        `User: arn:aws:sts::000000000000:assumed-role/tableau-server-node1/\\S+ is not authorized to perform: kms:Decrypt on resource: ${esc(arn)}`,
+    ),
+  );
+  assert.match(r.stderr, /^KMS requests: 1 \(Decrypt=1\)$/m, 'access errors are not retried');
+  assert.deepEqual(readFileSync(kmsJson), before);
+
+  r = await sim(d, 'tabcmd', 'reencryptextracts', 'Default');
+  assert.equal(r.code, 3);
+  assert.equal(errorLines(r).length, 1, r.stderr);
+  assert.match(errorLines(r)[0]!, new RegExp(`^cryptgate: node1 \\(role tableau-server-node1\\): kms:Decrypt on RMK ${RMK} with CMK ${esc(arn)} failed: AccessDeniedException`));
+  assert.match(r.stdout, /\nJob \d+ finished: FAILED: node1 \(role tableau-server-node1\): kms:Decrypt .* \(0 re-encrypted before the failure; rerun to resume\)\n$/);
+
+  // The other half of KMS-3: GenerateDataKey denied, on the CMK this time.
+  ok(await sim(d, 'node', 'set-role', 'node1', '--decrypt', 'allow', '--generate-data-key', 'deny'));
+  r = await sim('--show-kms-requests', d, 'tsm', 'security', 'regenerate-internal-tokens');
+  assert.equal(r.code, 3);
+  assert.equal(errorLines(r).length, 1, r.stderr);
+  assert.match(errorLines(r)[0]!, new RegExp(`^cryptgate: node1 \\(role tableau-server-node1\\): kms:GenerateDataKey on CMK ${esc(arn)} failed: AccessDeniedException: .*not authorized to perform: kms:GenerateDataKey`));
+  assert.match(r.stderr, /^KMS requests: 2 \(Decrypt=1 GenerateDataKey=1\)$/m);
+  assert.deepEqual(readFileSync(kmsJson), before, 'the RMK and MEKs are replaced in one write, after GenerateDataKey succeeded');
+
+  // Granted again: the same commands finish, and the interrupted job resumes.
+  ok(await sim(d, 'node', 'set-role', 'node1', '--generate-data-key', 'allow'));
+  ok(await sim(d, 'tsm', 'security', 'regenerate-internal-tokens'));
+  r = await sim(d, 'tabcmd', 'reencryptextracts', 'Default');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /SUCCESS: 1 extract on site Default re-encrypted under MEK .* \(resumed an interrupted run\)/);
+});
+
+test('a dead KMS endpoint: one line naming node, role, key, action and endpoint, exit 3, after the retries; nothing changed', async () => {
+  const { d, arn } = await awsCluster();
+  const dead = await closedPort();
+  const url = `http://127.0.0.1:${dead}`;
+  const kmsJson = join(d, 'keystore', 'kms.json');
+  const before = readFileSync(kmsJson);
+  const line = (action: string, key: string): RegExp =>
+    new RegExp(`^cryptgate: node1 \\(role tableau-server-node1\\): ${action} on ${key} failed: ECONNREFUSED: KMS endpoint ${esc(url)} unreachable after 3 attempts \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${dead}\\)$`);
+
+  let r = await sim('--kms-endpoint', url, d, 'tsm', 'security', 'regenerate-internal-tokens');
+  assert.equal(r.code, 3);
+  assert.equal(errorLines(r).length, 1, r.stderr);
+  assert.match(errorLines(r)[0]!, line('kms:Decrypt', `RMK ${RMK} with CMK ${esc(arn)}`));
+  assert.deepEqual(readFileSync(kmsJson), before);
+
+  r = await sim('--kms-endpoint', url, d, 'tabcmd', 'reencryptextracts', 'Default');
+  assert.equal(r.code, 3);
+  assert.equal(errorLines(r).length, 1, r.stderr);
+  assert.match(errorLines(r)[0]!, line('kms:Decrypt', `RMK ${RMK} with CMK ${esc(arn)}`));
+
+  r = await sim('--kms-endpoint', url, d, 'tsm', 'security', 'kms', 'set-mode', 'aws', '--aws-region', 'us-east-1', '--key-arn', arn);
+  assert.equal(r.code, 3);
+  assert.equal(errorLines(r).length, 1, r.stderr);
+  assert.match(errorLines(r)[0]!, line('kms:DescribeKey', `CMK ${esc(arn)}`));
+
+  r = await sim('--kms-endpoint', url, d, 'tsm', 'security', 'kms', 'status');
+  assert.equal(r.code, 3);
+  assert.match(r.stdout, new RegExp(`\\nStatus: ERROR: node1 \\(role tableau-server-node1\\): kms:Decrypt on RMK ${RMK} with CMK ${esc(arn)} failed: ECONNREFUSED: KMS endpoint ${esc(url)} unreachable after 3 attempts`));
+  assert.deepEqual(readFileSync(kmsJson), before);
+
+  // The cluster's own KMS again: the interrupted job resumes and finishes.
+  r = await sim(d, 'tabcmd', 'reencryptextracts', 'Default');
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('throttling and 5xx answers are retried: the command succeeds, every attempt counted at the KMS', async () => {
+  const { d } = await awsCluster();
+  // Serve the cluster's KMS state from this process, where the fault knobs are.
+  const kms = await startEmbeddedKms({ port: 0, stateDir: join(d, 'aws-kms') });
+  try {
+    for (const faults of [{ throttle: { next: 2 } }, { outage: { next: 2, status: 500 as const } }, { outage: { next: 2, status: 503 as const } }]) {
+      kms.clearFaults();
+      kms.resetCounters();
+      kms.setFaults(faults);
+      const r = await sim('--kms-endpoint', kms.endpoint, d, 'tsm', 'security', 'kms', 'status');
+      assert.equal(r.code, 0, `${JSON.stringify(faults)}: ${r.stderr}`);
+      assert.match(r.stdout, /\nStatus: OK\n$/);
+      const k = kms.counters();
+      assert.deepEqual(k.byOperation, { Decrypt: 3 }, JSON.stringify(faults));
+      assert.equal(k.faults.throttled + k.faults.outages, 2);
+    }
+    // More failures than attempts: exit 3, one line that says the endpoint kept failing.
+    kms.resetCounters();
+    kms.setFaults({ throttle: { next: 50 } });
+    const r = await sim('--kms-endpoint', kms.endpoint, d, 'tsm', 'security', 'regenerate-internal-tokens');
+    assert.equal(r.code, 3);
+    assert.equal(errorLines(r).length, 1, r.stderr);
+    assert.match(errorLines(r)[0]!, new RegExp(`^cryptgate: node1 \\(role tableau-server-node1\\): kms:Decrypt on RMK ${RMK} with CMK \\S+ failed: ThrottlingException: .*\\(KMS endpoint ${esc(kms.endpoint)} still failing after 3 attempts\\)$`));
+    assert.equal(kms.counters().byOperation.Decrypt, 3);
+  } finally {
+    await kms.stop();
+  }
+});
+
+/** A loopback port nothing listens on. */
+function closedPort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => res(port));
+    });
+  });
+}

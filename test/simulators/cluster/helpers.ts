@@ -10,6 +10,9 @@ import { embeddedKmsAccess, SimCluster, type SimOptions } from '../../../simulat
 import { readConfig } from '../../../simulators/cluster/config.js';
 import { observeKeyMaterial, type KeyMaterialEvent } from '../../../simulators/cluster/test-hooks.js';
 
+// The AWS SDK warns once per process on Node 20; test output should show the tests.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export function tempDir(prefix = 'cg-cluster-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -26,8 +29,9 @@ export interface TestKms {
   stop(): Promise<void>;
 }
 
-export async function startTestKms(): Promise<TestKms> {
-  const kms = await startEmbeddedKms({ port: 0 });
+/** An embedded KMS on a free port; in memory, or persisted to `stateDir` (a folder a test can scan). */
+export async function startTestKms(o: { stateDir?: string } = {}): Promise<TestKms> {
+  const kms = await startEmbeddedKms({ port: 0, ...(o.stateDir !== undefined ? { stateDir: o.stateDir } : {}) });
   const clients = new Map<string, KMSClient>();
   const adminIn = (region: string): KMSClient => {
     let c = clients.get(region);
@@ -67,6 +71,21 @@ export function ops(kms: EmbeddedKms): Record<string, number> {
   return kms.counters().byOperation;
 }
 
+/**
+ * Requests by the role that signed them (`assumed-role/<role>/<session>` in the principal
+ * ARN) and operation, since the last reset. Anything else (the administrator) is keyed by
+ * its full principal, so an unexpected caller shows up in a deepEqual.
+ */
+export function opsByRole(kms: EmbeddedKms): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [principal, c] of Object.entries(kms.counters().byPrincipal)) {
+    const role = /:assumed-role\/([^/]+)\//.exec(principal)?.[1] ?? principal;
+    const mine = (out[role] ??= {});
+    for (const [op, n] of Object.entries(c.byOperation)) mine[op] = (mine[op] ?? 0) + n;
+  }
+  return out;
+}
+
 export function captureKeys(): { keys: KeyMaterialEvent[]; stop: () => void } {
   const keys: KeyMaterialEvent[] = [];
   const stop = observeKeyMaterial((e) => keys.push(e));
@@ -86,17 +105,27 @@ export function filesUnder(dir: string): string[] {
   return out;
 }
 
-/** Every encoding of a key a careless writer might use. */
-function encodings(k: Buffer): Buffer[] {
-  return [
+/** Every encoding of a key a careless writer might use, whole or half. */
+export function encodings(k: Buffer): Buffer[] {
+  const hex = k.toString('hex');
+  const bytes = hex.match(/../g)!;
+  const whole = [
     k,
-    Buffer.from(k.toString('hex')),
-    Buffer.from(k.toString('hex').toUpperCase()),
+    Buffer.from(hex),
+    Buffer.from(hex.toUpperCase()),
     Buffer.from(k.toString('base64')),
+    Buffer.from(k.toString('base64').replace(/=+$/, '')), // unpadded: the padded needle would miss it
     Buffer.from(k.toString('base64url')),
     // a JSON array of bytes ("[12,34,…]") or Buffer.toJSON's data
     Buffer.from(JSON.stringify([...k])),
+    // console.log / util.inspect of a Buffer ("<Buffer 0a 1b …>"), and colon-separated hex
+    Buffer.from(bytes.join(' ')),
+    Buffer.from(bytes.join(':')),
   ];
+  // Half a key is a leak too (and what a truncated log line would keep): raw and hex halves.
+  const h = k.length >> 1;
+  const halves = k.length >= 16 ? [k.subarray(0, h), k.subarray(h)].flatMap((x) => [Buffer.from(x), Buffer.from(x.toString('hex'))]) : [];
+  return [...whole, ...halves];
 }
 
 /** Fails naming the file and key if any key, in any encoding, appears in any file. */

@@ -10,7 +10,7 @@ import { DEFAULT_CHUNK, initCluster, type SimCluster } from '../../../simulators
 import { readKeyStore } from '../../../src/evidence/key-store.js';
 import { parseKmsStatus } from '../../../src/evidence/kms-status.js';
 import { readTableauLogFolder } from '../../../src/evidence/tableau-logs.js';
-import { openCluster, ops, output, removeDir, startTestKms, tempDir, type TestKms } from './helpers.js';
+import { openCluster, ops, opsByRole, output, removeDir, startTestKms, tempDir, type TestKms } from './helpers.js';
 
 let t: TestKms;
 let dir: string;
@@ -57,6 +57,12 @@ test('regenerate-internal-tokens: exactly one GenerateDataKey and one Decrypt pe
   t.kms.resetCounters();
   await c.regenerateInternalTokens();
   assert.deepEqual(ops(t.kms), { GenerateDataKey: 1, Decrypt: NODES });
+  // Who made them: the initial node generates the new RMK; every node's own role decrypts it once at restart.
+  assert.deepEqual(opsByRole(t.kms), {
+    'tableau-server-node1': { GenerateDataKey: 1, Decrypt: 1 },
+    'tableau-server-node2': { Decrypt: 1 },
+    'tableau-server-node3': { Decrypt: 1 },
+  });
   const after = c.kmsStorage;
   assert.notEqual(after.rmk.id, before.rmk.id);
   assert.notEqual(after.rmk.blob, before.rmk.blob);
@@ -90,7 +96,9 @@ test('reencryptextracts: every extract of the site under the encryption MEK, zer
   out.lines.length = 0;
   t.kms.resetCounters();
   const r = await c.reencryptExtracts('Default');
-  assert.equal(t.kms.counters().total, 0, 'reencryptextracts makes no KMS request on a running cluster');
+  const k = t.kms.counters();
+  assert.equal(k.total, 0, 'reencryptextracts makes no KMS request on a running cluster');
+  assert.deepEqual([k.byOperation, k.byPrincipal], [{}, {}]);
   assert.equal(r.reencrypted, 3);
   assert.equal(r.alreadyCurrent, 1);
   assert.equal(r.mekId, enc);
@@ -137,6 +145,7 @@ test('a fresh process (empty service memory, like each CLI call): the background
   t.kms.resetCounters();
   await c.regenerateInternalTokens();
   assert.deepEqual(ops(t.kms), { GenerateDataKey: 1, Decrypt: NODES + 1 });
+  assert.deepEqual(opsByRole(t.kms)['tableau-server-node1'], { GenerateDataKey: 1, Decrypt: 2 }, 'node1: the old RMK, then the new one at restart');
 });
 
 test('regenerate and reencrypt in local mode: no KMS at all', async () => {
@@ -146,14 +155,19 @@ test('regenerate and reencrypt in local mode: no KMS at all', async () => {
     const lc = await openCluster(d, t.kms);
     try {
       await lc.publish('Default', 'x', { size: 3000 });
+      // Over 32 MiB: the re-encryption's background fdatasyncs run on the way.
+      await lc.publish('Default', 'y', { size: 40 * DEFAULT_CHUNK + 3 });
+      const shaY = (await lc.openExtract('Default', 'y')).sha256;
       t.kms.resetCounters();
       const rmk = lc.kmsStorage.rmk.id;
       await lc.regenerateInternalTokens();
       const r = await lc.reencryptExtracts('Default');
       assert.equal(t.kms.counters().total, 0);
       assert.notEqual(lc.kmsStorage.rmk.id, rmk);
-      assert.equal(r.reencrypted, 1);
+      assert.equal(r.reencrypted, 2);
       assert.equal((await lc.openExtract('Default', 'x')).bytes, 3000);
+      const y = await lc.openExtract('Default', 'y');
+      assert.deepEqual([y.bytes, y.sha256, y.header.mekId], [40 * DEFAULT_CHUNK + 3, shaY, r.mekId]);
     } finally {
       lc.close();
     }

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   activeWaiver,
+  breaksGate,
   DEFAULT_POLICY,
   defaultPolicy,
+  expiredWaiverFor,
   expiredWaivers,
   loadPolicy,
   parsePolicy,
@@ -118,9 +120,9 @@ test('schema violations name the file, the JSON pointer and what was expected', 
     rejection('waivers:\n  - check: ipsec.esp-only\n    reason: migration\n    approver: sec\n    expires: next week\n'),
     'policy.yaml: /waivers/0/expires: expected a date YYYY-MM-DD, found "next week"',
   );
-  assert.equal(rejection('node: [10.0.0.1]\n'), 'policy.yaml: /node: unknown field "node"; expected one of: $schema, nodes, gatewayNodes, ike, services, waivers, espNull');
+  assert.equal(rejection('node: [10.0.0.1]\n'), 'policy.yaml: /node: unknown field "node"; expected one of: $schema, nodes, gatewayNodes, ike, services, waivers, failOn, kms, espNull');
   assert.equal(rejection('ike:\n  minDhGroup: "14"\n'), 'policy.yaml: /ike/minDhGroup: expected a Diffie-Hellman group number like 14, found "14"');
-  assert.equal(rejection('- a\n'), 'policy.yaml: (top level): expected a mapping of policy sections (nodes, gatewayNodes, ike, services, waivers, espNull), found a list of 1');
+  assert.equal(rejection('- a\n'), 'policy.yaml: (top level): expected a mapping of policy sections (nodes, gatewayNodes, ike, services, waivers, espNull, failOn, kms), found a list of 1');
   assert.equal(rejection('services:\n  "80a": web\n'), 'policy.yaml: /services/80a: invalid key: expected a port like "8060" or a port range like "27000-27009", found "80a"');
   assert.equal(rejection('espNull: {minPackets: 0}\n'), 'policy.yaml: /espNull/minPackets: expected a packet count (1-1000), like 4, found 0');
   assert.equal(rejection('ike: {encryption: [{name: AES}]}\n'), 'policy.yaml: /ike/encryption/0/name: expected an IANA encryption transform name like ENCR_AES_CBC or ENCR_AES_GCM_16, found "AES"');
@@ -132,7 +134,7 @@ test('every problem is listed, one line each', () => {
     'policy.yaml: /waivers/0/reason: expected a non-empty reason (why the exception is accepted), found nothing (this field is required)',
     'policy.yaml: /waivers/0/approver: expected a non-empty approver (who accepted the risk), found nothing (this field is required)',
     'policy.yaml: /waivers/0/expires: expected a date YYYY-MM-DD, found nothing (this field is required)',
-    'policy.yaml: /waivers/0/scope/proto: unknown field "proto"; expected one of: src, dst, pair, dstPort, protocol',
+    'policy.yaml: /waivers/0/scope/proto: unknown field "proto"; expected one of: src, dst, pair, dstPort, protocol, node, role',
     'policy.yaml: /waivers/0/scope/pair: expected a list of exactly two IP addresses, found a list of 1',
   ]);
 });
@@ -249,4 +251,53 @@ test('the first matching waiver in force wins', () => {
   const p = policyWith(expired, narrow, broad);
   assert.equal(activeWaiver(p, 'ipsec.esp-only', flow, new Date('2026-03-01T00:00:00Z'))?.reason, 'narrow');
   assert.equal(activeWaiver(p, 'ipsec.esp-only', { ...flow, dstPort: 445 }, new Date('2026-03-01T00:00:00Z'))?.reason, 'broad');
+});
+
+test('an expired waiver that still matches a finding is found, so the finding can say it counts again', () => {
+  const lapsed: Waiver = { check: 'ipsec.esp-only', ...base, expires: '2025-12-31', scope: { dstPort: 8060 } };
+  const p = policyWith(lapsed);
+  const now = new Date('2026-03-01T00:00:00Z');
+  assert.equal(activeWaiver(p, 'ipsec.esp-only', flow, now), undefined);
+  assert.equal(expiredWaiverFor(p, 'ipsec.esp-only', flow, now), lapsed);
+  assert.equal(expiredWaiverFor(p, 'ipsec.esp-only', { ...flow, dstPort: 445 }, now), undefined, 'out of its scope');
+  assert.equal(expiredWaiverFor(p, 'ipsec.esp-only', flow, new Date('2025-12-31T12:00:00Z')), undefined, 'still in force');
+});
+
+test('failOn: the lowest severity that breaks the gate; info never does', () => {
+  assert.equal(parsePolicy('failOn: high\n', 'p').failOn, 'high');
+  assert.equal(parsePolicy('', 'p').failOn, undefined);
+  assert.equal(rejection('failOn: info\n'), 'policy.yaml: /failOn: expected a severity: critical, high, medium or low, found "info"');
+  assert.deepEqual(
+    (['critical', 'high', 'medium', 'low', 'info'] as const).map((s) => breaksGate(s, 'high')),
+    [true, true, false, false, false],
+  );
+  assert.deepEqual(
+    (['critical', 'high', 'medium', 'low', 'info'] as const).map((s) => breaksGate(s)),
+    [true, true, true, true, false],
+    'default: low',
+  );
+});
+
+test('the kms section: CMK, region, node roles and node names, checked by the schema', () => {
+  const policy = parsePolicy(
+    'kms:\n  cmkArn: arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\n  region: us-west-2\n  roles: [tableau-server-node1, tableau-server-node2]\n  nodes: [node1, node2]\n',
+    'p',
+  );
+  assert.deepEqual(policy.kms, {
+    cmkArn: 'arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    region: 'us-west-2',
+    roles: ['tableau-server-node1', 'tableau-server-node2'],
+    nodes: ['node1', 'node2'],
+  });
+  assert.match(rejection('kms: {cmkArn: "arn:aws:kms:us-west-2:86753099990073:key/x"}\n'), /^policy\.yaml: \/kms\/cmkArn: expected a key ARN like arn:aws:kms:us-west-2:111122223333:key\//);
+  assert.equal(rejection('kms: {roles: ["bad role"]}\n'), 'policy.yaml: /kms/roles/0: expected an IAM role name like tableau-server-node1, found "bad role"');
+});
+
+test('node and role scopes match KMS findings', () => {
+  const now = new Date('2026-03-01T00:00:00Z');
+  const p = policyWith({ check: 'kms.node-reach', ...base, scope: { node: 'node3' } }, { check: 'kms.least-privilege', ...base, scope: { role: 'tableau-server-node3' } });
+  assert.ok(activeWaiver(p, 'kms.node-reach', { node: 'NODE3' }, now));
+  assert.equal(activeWaiver(p, 'kms.node-reach', { node: 'node2' }, now), undefined);
+  assert.ok(activeWaiver(p, 'kms.least-privilege', { role: 'tableau-server-node3' }, now));
+  assert.equal(activeWaiver(p, 'kms.least-privilege', { role: 'tableau-server-node1' }, now), undefined);
 });

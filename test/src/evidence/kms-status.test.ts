@@ -33,6 +33,7 @@ test('reads the simulator\'s status text into facts', () => {
     cmkArn: ARN,
     region: 'us-west-2',
     rmkId: 'c4d7e3b2-1111-4222-8333-944455556666',
+    rmkIds: ['c4d7e3b2-1111-4222-8333-944455556666'],
     meks: [
       { id: '8ddd70df-be67-4dbf-9c35-1f0aa2421521', state: 'decryption-only', createdAt: '2019-05-29T23:46:54Z', firstEncryptDecryptAt: '2019-05-29T23:46:54Z', decryptOnlyAt: '2020-05-29T10:00:00Z', line: 6 },
       { id: '9eee70df-be67-4dbf-9c35-1f0aa2421522', state: 'encryption/decryption', createdAt: '2020-05-29T10:00:00Z', firstEncryptDecryptAt: '2020-05-29T10:00:00Z', decryptOnlyAt: null, line: 11 },

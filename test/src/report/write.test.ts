@@ -19,9 +19,11 @@ test('renderReport renders every format from the same report', () => {
   assert.equal(JSON.parse(renderReport(report, 'sarif')).version, '2.1.0');
   assert.match(renderReport(report, 'text', { color: true }), /\u001b\[/);
   assert.doesNotMatch(renderReport(report, 'text'), /\u001b\[/, 'colour is off unless asked');
-  assert.deepEqual([...REPORT_FORMATS], ['text', 'json', 'junit', 'sarif']);
+  assert.match(renderReport(report, 'html'), /^<!DOCTYPE html>/);
+  assert.deepEqual([...REPORT_FORMATS], ['text', 'json', 'junit', 'sarif', 'html']);
   assert.equal(isReportFormat('sarif'), true);
-  assert.equal(isReportFormat('html'), false);
+  assert.equal(isReportFormat('html'), true);
+  assert.equal(isReportFormat('pdf'), false);
 });
 
 test('every format refuses an invalid report with a plain Error (a bug, not bad input)', () => {

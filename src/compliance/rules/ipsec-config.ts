@@ -1,0 +1,158 @@
+// The IPsec configuration each node exported, judged against the seed's set-up:
+//   ipsec.rules (IPSEC-1, IPSEC-2)  one enabled server-to-server rule per node: endpoint 1 this
+//                                    node, endpoint 2 every other node, all profiles, require
+//                                    authentication inbound and outbound (certificate or Kerberos)
+//   ipsec.main-mode (IPSEC-3)        key exchange: every proposal as strong as the policy's IKE
+//                                    rules (SHA-256, AES-CBC-256, DH ≥ 14), "Diffie-Hellman for
+//                                    enhanced security" on
+//   ipsec.quick-mode (IPSEC-4)       data protection: require encryption (no AH-only, no ESP-NULL
+//                                    proposal), AES-CBC-256 first
+// Node data comes from the policy model (src/ipsec/policy-model.ts), whatever it was read from.
+import { addressListCovers, parseAddressList } from '../../ipsec/address-list.js';
+import { ikeSuite } from '../../ipsec/iana.js';
+import { describeAuthMethod, describeMainModeProposal, describeQuickModeProposal, type NodeIpsecPolicy, type QuickModeCryptoSet } from '../../ipsec/policy-model.js';
+import type { Check, Finding } from '../../report/model.js';
+import { makeCheck, withWaiver, type RuleContext } from '../rule-kit.js';
+import { suiteProblems } from './ike-policy.js';
+
+export const IPSEC_RULES = 'ipsec.rules';
+export const IPSEC_MAIN_MODE = 'ipsec.main-mode';
+export const IPSEC_QUICK_MODE = 'ipsec.quick-mode';
+
+export interface NodeConfigEvidence {
+  policy: NodeIpsecPolicy;
+  /** Where the parts came from; null = not exported. */
+  sources: { rules: string[]; mainMode: string | null; quickMode: string | null; authentication: string | null };
+  notes: string[];
+  weakAuth: { rule: string; methods: string[] }[];
+}
+
+const noEvidence = (id: string, title: string, behaviour: string[], severity: Check['severity'], what: string): Check => ({
+  id,
+  title,
+  behaviour,
+  status: 'skip',
+  severity,
+  findings: [{ message: `No evidence: ${what}`, severity: 'info', evidence: {} }],
+  observed: [],
+});
+
+/** Rules that protect traffic from this node to `peer`: enabled, this node in endpoint 1, the peer in endpoint 2. */
+export function coveringRules(node: NodeIpsecPolicy, peer: string) {
+  return node.rules.filter((r) => r.enabled && node.addresses.some((a) => addressListCovers(parseAddressList(r.endpoint1), a)) && addressListCovers(parseAddressList(r.endpoint2), peer));
+}
+
+export function ipsecRulesCheck(nodes: readonly NodeConfigEvidence[], ctx: RuleContext): Check {
+  if (nodes.length === 0) return noEvidence(IPSEC_RULES, 'Each node has a server-to-server rule to every other node, requiring authentication both ways', ['IPSEC-1', 'IPSEC-2'], 'critical', 'no Windows IPsec rule export (Get-NetIPsecRule | ConvertTo-Json, or netsh advfirewall consec show rule name=all) in the folder');
+  const findings: Finding[] = [];
+  const observed: Record<string, unknown>[] = [];
+  const all = nodes.flatMap((n) => n.policy.addresses.map((a) => ({ node: n.policy.name, address: a })));
+  for (const n of nodes) {
+    const p = n.policy;
+    const add = (message: string, severity: Finding['severity'], evidence: Record<string, unknown> = {}): void => {
+      findings.push(withWaiver(ctx, IPSEC_RULES, { message: `${p.name}: ${message}`, ...(severity ? { severity } : {}), evidence: { node: p.name, file: n.sources.rules[0], ...evidence } }));
+    };
+    for (const peer of all.filter((x) => x.node !== p.name)) {
+      const rules = coveringRules(p, peer.address);
+      if (rules.length === 0) {
+        add(`no enabled connection security rule covers ${peer.address} (${peer.node}) as endpoint 2: traffic between them is not protected by this node`, 'critical', { peer: peer.node, dst: peer.address });
+        continue;
+      }
+      const best = rules.find((r) => r.inbound === 'require' && r.outbound === 'require') ?? rules[0]!;
+      if (best.inbound !== 'require' || best.outbound !== 'require') {
+        add(`rule "${best.name}" covers ${peer.node} with ${best.inbound} inbound / ${best.outbound} outbound: only "Require authentication for inbound and outbound connections" stops clear text (request falls back to it)`, 'high', { rule: best.name, peer: peer.node, inbound: best.inbound, outbound: best.outbound });
+      }
+      const missing = (['domain', 'private', 'public'] as const).filter((x) => !best.profiles.includes(x));
+      if (missing.length > 0) add(`rule "${best.name}" does not apply in the ${missing.join(', ')} profile(s): when the node's network is one of those, the rule is off (the seed selects all profiles)`, 'medium', { rule: best.name, profiles: best.profiles });
+    }
+    for (const r of p.rules.filter((x) => !x.enabled)) findings.push({ message: `${p.name}: rule "${r.name}" is disabled`, severity: 'info', evidence: { node: p.name, rule: r.name } });
+    for (const w of n.weakAuth) add(`rule "${w.rule}" authenticates with ${w.methods.join(', ')}: IPSEC-2 asks for a computer certificate or Kerberos`, 'high', { rule: w.rule, methods: w.methods });
+    for (const r of p.rules.filter((x) => x.enabled)) {
+      const methods = r.authentication.length > 0 ? r.authentication : p.defaults.authentication;
+      if (methods.length === 0 && !n.weakAuth.some((w) => w.rule === r.name)) add(`rule "${r.name}" has no authentication method`, 'high', { rule: r.name });
+      observed.push({ node: p.name, rule: r.name, endpoint1: r.endpoint1, endpoint2: r.endpoint2, inbound: r.inbound, outbound: r.outbound, profiles: r.profiles, authentication: methods.map(describeAuthMethod), file: n.sources.rules[0] });
+    }
+    for (const note of n.notes) findings.push({ message: `${p.name}: ${note}`, severity: 'info', evidence: { node: p.name } });
+  }
+  return makeCheck({
+    id: IPSEC_RULES,
+    title: 'Each node has a server-to-server rule to every other node, requiring authentication both ways',
+    behaviour: ['IPSEC-1', 'IPSEC-2'],
+    severity: 'critical',
+    findings,
+    observed,
+    remediation:
+      'On every node: New Rule… → Server-to-server; endpoint 1 = this node, endpoint 2 = every other node; "Require authentication for inbound and outbound connections"; a computer certificate (or Kerberos); all profiles.',
+  });
+}
+
+export function ipsecMainModeCheck(nodes: readonly NodeConfigEvidence[], ctx: RuleContext): Check {
+  const exported = nodes.filter((n) => n.sources.mainMode !== null);
+  if (exported.length === 0) return noEvidence(IPSEC_MAIN_MODE, 'Key exchange (main mode): SHA-256, AES-CBC-256, strong Diffie-Hellman', ['IPSEC-3'], 'high', 'no main mode crypto set export (Get-NetIPsecMainModeCryptoSet | ConvertTo-Json) in the folder');
+  const findings: Finding[] = [];
+  const observed: Record<string, unknown>[] = [];
+  for (const n of exported) {
+    const mm = n.policy.defaults.mainMode;
+    mm.proposals.forEach((p, i) => {
+      const suite = ikeSuite(p);
+      const problems = suiteProblems({ encryption: suite.encryption, keyLength: suite.keyLength, integrity: suite.integrity, prf: suite.prf, dhGroup: suite.dhGroup }, ctx.policy.ike);
+      observed.push({ node: n.policy.name, order: i + 1, proposal: describeMainModeProposal(p), encryption: suite.encryption, keyLength: suite.keyLength, integrity: suite.integrity, dhGroup: suite.dhGroup, ok: problems.length === 0, file: n.sources.mainMode });
+      if (problems.length > 0) {
+        findings.push(
+          withWaiver(ctx, IPSEC_MAIN_MODE, {
+            message: `${n.policy.name}: main mode proposal ${i + 1} (${describeMainModeProposal(p)}) is weak: ${problems.join('; ')}${i === 0 ? ' — it is the first, so it is what peers negotiate' : ' — a peer offering it first gets it (downgrade)'}`,
+            severity: i === 0 ? 'high' : 'medium',
+            evidence: { node: n.policy.name, proposal: describeMainModeProposal(p), order: i + 1, problems, file: n.sources.mainMode },
+          }),
+        );
+      }
+    });
+    if (!mm.forceDiffieHellman) findings.push(withWaiver(ctx, IPSEC_MAIN_MODE, { message: `${n.policy.name}: "Use Diffie-Hellman for enhanced security" is off (ForceDiffieHellman false): the seed turns it on`, severity: 'medium', evidence: { node: n.policy.name, file: n.sources.mainMode } }));
+  }
+  for (const n of nodes.filter((x) => x.sources.mainMode === null)) findings.push({ message: `${n.policy.name}: no main mode crypto set exported: not judged`, severity: 'info', evidence: { node: n.policy.name } });
+  return makeCheck({
+    id: IPSEC_MAIN_MODE,
+    title: 'Key exchange (main mode): SHA-256, AES-CBC-256, strong Diffie-Hellman',
+    behaviour: ['IPSEC-3'],
+    severity: 'high',
+    findings,
+    observed,
+    remediation: 'IPsec Settings → Customize → Key exchange (Advanced) → Customize: keep only SHA-256 / AES-CBC 256 / Diffie-Hellman group 14 or stronger, and tick "Use Diffie-Hellman for enhanced security".',
+  });
+}
+
+function quickModeProblems(set: QuickModeCryptoSet): { message: string; severity: Finding['severity'] }[] {
+  const out: { message: string; severity: Finding['severity'] }[] = [];
+  const weakOnes = set.proposals.filter((p) => p.encapsulation === 'AH' || p.espEncryption === 'None');
+  if (weakOnes.length > 0) out.push({ message: `offers integrity-only protection (${weakOnes.map(describeQuickModeProposal).join(', ')}): "Require encryption for all connection security rules that use these settings" is not ticked`, severity: 'high' });
+  const first = set.proposals[0];
+  if (first && !(first.encapsulation === 'ESP' && first.espEncryption === 'AES256')) out.push({ message: `the first proposal is ${describeQuickModeProposal(first)}, not ESP AES-CBC 256`, severity: 'medium' });
+  const weakCiphers = set.proposals.filter((p) => p.encapsulation !== 'AH' && ['DES', '3DES'].includes(p.espEncryption));
+  if (weakCiphers.length > 0) out.push({ message: `offers weak ciphers (${weakCiphers.map(describeQuickModeProposal).join(', ')})`, severity: 'medium' });
+  return out;
+}
+
+export function ipsecQuickModeCheck(nodes: readonly NodeConfigEvidence[], ctx: RuleContext): Check {
+  const exported = nodes.filter((n) => n.sources.quickMode !== null || n.policy.rules.some((r) => r.quickMode));
+  if (exported.length === 0) return noEvidence(IPSEC_QUICK_MODE, 'Data protection (quick mode): require encryption, AES-CBC-256 first', ['IPSEC-4'], 'high', 'no quick mode crypto set export (Get-NetIPsecQuickModeCryptoSet | ConvertTo-Json, or QuickModeSecMethods in netsh rule output) in the folder');
+  const findings: Finding[] = [];
+  const observed: Record<string, unknown>[] = [];
+  for (const n of exported) {
+    const sets: { where: string; set: QuickModeCryptoSet }[] = [];
+    if (n.sources.quickMode !== null) sets.push({ where: 'IPsec defaults (data protection)', set: n.policy.defaults.quickMode });
+    for (const r of n.policy.rules) if (r.quickMode) sets.push({ where: `rule "${r.name}"`, set: r.quickMode });
+    for (const s of sets) {
+      observed.push({ node: n.policy.name, settings: s.where, requireEncryption: s.set.requireEncryption, proposals: s.set.proposals.map(describeQuickModeProposal), file: n.sources.quickMode });
+      for (const pr of quickModeProblems(s.set)) findings.push(withWaiver(ctx, IPSEC_QUICK_MODE, { message: `${n.policy.name}: ${s.where} ${pr.message}`, severity: pr.severity, evidence: { node: n.policy.name, settings: s.where, file: n.sources.quickMode } }));
+    }
+  }
+  return makeCheck({
+    id: IPSEC_QUICK_MODE,
+    title: 'Data protection (quick mode): require encryption, AES-CBC-256 first',
+    behaviour: ['IPSEC-4'],
+    severity: 'high',
+    findings,
+    observed,
+    remediation: 'IPsec Settings → Customize → Data protection (Advanced) → Customize: tick "Require encryption for all connection security rules that use these settings" and put ESP AES-CBC 256 / SHA-256 at the top.',
+  });
+}

@@ -1,0 +1,116 @@
+// Cross-checks between the nodes' exported IPsec configuration and the wire:
+//   ipsec.rule-coverage (IPSEC-1, IPSEC-5)   every node pair that exchanged traffic in the
+//     capture is covered by an enabled rule on both nodes (each side protects its direction)
+//   ipsec.proposals-allowed (IPSEC-3)        every IKE SA negotiated on the wire used a
+//     main-mode proposal both nodes' exported crypto sets allow
+// A pair or SA whose node has no export is named (cannot be shown), never assumed fine.
+import type { CaptureFacts } from '../../capture/facts.js';
+import { suiteNames } from '../../capture/ike-suite.js';
+import { ikeSuite } from '../../ipsec/iana.js';
+import { describeMainModeProposal } from '../../ipsec/policy-model.js';
+import type { Check, Finding } from '../../report/model.js';
+import { assembleIkeSas } from '../ike-sas.js';
+import { isoTime, makeCheck, pairKey, withWaiver, type RuleContext } from '../rule-kit.js';
+import { coveringRules, type NodeConfigEvidence } from './ipsec-config.js';
+
+export const IPSEC_RULE_COVERAGE = 'ipsec.rule-coverage';
+export const IPSEC_PROPOSALS_ALLOWED = 'ipsec.proposals-allowed';
+
+function skip(id: string, title: string, behaviour: string[], severity: Check['severity'], why: string): Check {
+  return { id, title, behaviour, status: 'skip', severity, findings: [{ message: why, severity: 'info', evidence: {} }], observed: [] };
+}
+
+const owner = (nodes: readonly NodeConfigEvidence[], address: string): NodeConfigEvidence | undefined => nodes.find((n) => n.policy.addresses.includes(address));
+
+export function ipsecRuleCoverageCheck(nodes: readonly NodeConfigEvidence[], facts: CaptureFacts | undefined, ctx: RuleContext): Check {
+  const title = 'Every node pair seen on the wire is covered by a rule on both nodes';
+  if (!facts) return skip(IPSEC_RULE_COVERAGE, title, ['IPSEC-1', 'IPSEC-5'], 'critical', 'No evidence: no capture was judged, so there are no node pairs to check the rules against');
+  if (nodes.length === 0) return skip(IPSEC_RULE_COVERAGE, title, ['IPSEC-1', 'IPSEC-5'], 'critical', 'No evidence: no Windows IPsec rule export in the folder to check the captured node pairs against');
+  const pairs = new Map<string, { a: string; b: string; packets: number; bytes: number; first: number }>();
+  for (const p of facts.pairs) {
+    if (!(p.srcNode && p.dstNode) || p.packets <= p.controlPackets) continue;
+    const [a, b] = pairKey(p.src, p.dst);
+    const k = `${a}|${b}`;
+    const row = pairs.get(k) ?? { a, b, packets: 0, bytes: 0, first: p.firstSeen };
+    row.packets += p.packets;
+    row.bytes += p.bytes;
+    row.first = Math.min(row.first, p.firstSeen);
+    pairs.set(k, row);
+  }
+  const findings: Finding[] = [];
+  const observed: Record<string, unknown>[] = [];
+  for (const { a, b, packets, bytes, first } of [...pairs.values()].sort((x, y) => x.a.localeCompare(y.a) || x.b.localeCompare(y.b))) {
+    const sides = [
+      { self: a, peer: b },
+      { self: b, peer: a },
+    ].map(({ self, peer }) => {
+      const n = owner(nodes, self);
+      const rules = n ? coveringRules(n.policy, peer).filter((r) => r.inbound !== 'none' || r.outbound !== 'none') : [];
+      return { self, peer, node: n?.policy.name ?? null, rules: rules.map((r) => r.name), file: n?.sources.rules[0] ?? null };
+    });
+    observed.push({ nodeA: a, nodeB: b, packets, bytes, rulesOnA: sides[0]!.rules, rulesOnB: sides[1]!.rules });
+    for (const s of sides) {
+      const evidence = { src: s.self, dst: s.peer, node: s.node, packets, bytes, firstSeen: isoTime(first), file: s.file };
+      if (!s.node) findings.push(withWaiver(ctx, IPSEC_RULE_COVERAGE, { message: `${s.self} exchanged ${packets} packets with ${s.peer}, but no IPsec export in the folder is from ${s.self}: its rules cannot be shown to cover the pair`, severity: 'medium', evidence }));
+      else if (s.rules.length === 0) findings.push(withWaiver(ctx, IPSEC_RULE_COVERAGE, { message: `${s.node} (${s.self}) has no enabled rule covering ${s.peer}, yet the capture shows ${packets} packets between them (first at ${isoTime(first)}): add ${s.peer} to endpoint 2 of its server-to-server rule`, evidence }));
+    }
+  }
+  const check = makeCheck({
+    id: IPSEC_RULE_COVERAGE,
+    title,
+    behaviour: ['IPSEC-1', 'IPSEC-5'],
+    severity: 'critical',
+    findings,
+    observed,
+    remediation: 'On each node named, add the other node to endpoint 2 of its server-to-server connection security rule (or export the rules of the node that has none in the folder).',
+  });
+  if (pairs.size === 0 && check.status === 'pass') {
+    check.status = 'skip';
+    check.findings.push({ message: 'No evidence: the capture shows no traffic between node pairs', severity: 'info', evidence: {} });
+  }
+  return check;
+}
+
+const suiteKey = (s: { encryption: string; keyLength: number | null; prf: string; dhGroup: number | null }): string => `${s.encryption}/${s.keyLength ?? '-'}/${s.prf}/${s.dhGroup ?? '-'}`;
+
+export function ipsecProposalsAllowedCheck(nodes: readonly NodeConfigEvidence[], facts: CaptureFacts | undefined, ctx: RuleContext): Check {
+  const title = "Each IKE SA on the wire used a proposal both nodes' crypto sets allow";
+  const withMm = nodes.filter((n) => n.sources.mainMode !== null);
+  if (!facts) return skip(IPSEC_PROPOSALS_ALLOWED, title, ['IPSEC-3'], 'high', 'No evidence: no capture was judged, so there are no IKE proposals to compare');
+  if (withMm.length === 0) return skip(IPSEC_PROPOSALS_ALLOWED, title, ['IPSEC-3'], 'high', 'No evidence: no main mode crypto set export (Get-NetIPsecMainModeCryptoSet) to compare the wire with');
+  const sas = assembleIkeSas(facts.ike).filter((sa) => sa.status === 'negotiated' && sa.chosen);
+  const findings: Finding[] = [];
+  const observed: Record<string, unknown>[] = [];
+  for (const sa of sas) {
+    const chosen = suiteNames(sa.ikeVersion, sa.chosen!);
+    const key = suiteKey(chosen);
+    const row: Record<string, unknown> = { initiator: sa.initiator, responder: sa.responder, ikeVersion: sa.ikeVersion, encryption: chosen.encryption, keyLength: chosen.keyLength, prf: chosen.prf, dhGroup: chosen.dhGroup, spiI: sa.spiI };
+    for (const [role, address] of [['initiator', sa.initiator], ['responder', sa.responder]] as const) {
+      const n = owner(nodes, address);
+      if (!n || n.sources.mainMode === null) {
+        row[`${role}Allows`] = null;
+        if (owner(nodes, sa.initiator) || owner(nodes, sa.responder)) {
+          findings.push({ message: `IKE SA ${sa.initiator} → ${sa.responder}: no main mode crypto set exported for ${address}: cannot show it allows ${key}`, severity: 'info', evidence: { initiator: sa.initiator, responder: sa.responder, spiI: sa.spiI } });
+        }
+        continue;
+      }
+      const allowed = n.policy.defaults.mainMode.proposals.filter((p) => suiteKey(ikeSuite(p)) === key);
+      row[`${role}Allows`] = allowed.length > 0;
+      if (allowed.length === 0) {
+        findings.push(
+          withWaiver(ctx, IPSEC_PROPOSALS_ALLOWED, {
+            message: `IKE SA ${sa.initiator} → ${sa.responder} (IKEv${sa.ikeVersion}) negotiated ${chosen.encryption}${chosen.keyLength ? `-${chosen.keyLength}` : ''}/${chosen.prf}/group ${chosen.dhGroup}, which ${n.policy.name}'s exported main mode set does not allow (${n.policy.defaults.mainMode.proposals.map(describeMainModeProposal).join(', ')}): the configuration in force is not the one exported`,
+            evidence: { initiator: sa.initiator, responder: sa.responder, node: n.policy.name, spiI: sa.spiI, firstSeen: isoTime(sa.firstSeen), file: n.sources.mainMode },
+          }),
+        );
+      }
+    }
+    observed.push(row);
+  }
+  const check = makeCheck({ id: IPSEC_PROPOSALS_ALLOWED, title, behaviour: ['IPSEC-3'], severity: 'high', findings, observed, remediation: 'Export the crypto sets again from the nodes named (the running configuration differs from the export), or align the main mode crypto sets so every node offers only the proposals the policy allows.' });
+  if (sas.length === 0 && check.status === 'pass') {
+    check.status = 'skip';
+    check.findings.push({ message: 'No evidence: no IKE negotiation in the capture (capture across an IPsec restart or rekey)', severity: 'info', evidence: {} });
+  }
+  return check;
+}

@@ -1,0 +1,210 @@
+// Small, pure readers the KMS steps need for evidence src/evidence/ does not cover (yet): an
+// administrator's terminal transcript of one command, `tsm status -v` output, IAM and key
+// policy grants, and a scan for plaintext key bytes. Each reads text or bytes a reviewer
+// holding the scenario's evidence folder also holds; none looks at simulator state.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+// ---------------------------------------------------------------- command lines
+
+/** Splits a command line as a shell would for simple cases: spaces, '…' and "…" quoting. */
+export function tokenize(line: string): string[] {
+  const out: string[] = [];
+  const re = /'([^']*)'|"([^"]*)"|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(line)) !== null) out.push(m[1] ?? m[2] ?? m[3]!);
+  return out;
+}
+
+// ---------------------------------------------------------------- transcripts
+
+/**
+ * One command as an administrator's terminal shows it:
+ *   $ tsm security kms set-mode aws --aws-region us-east-1 --key-arn arn:…
+ *   <output lines>
+ *   cryptgate: <error message>        (only when it failed)
+ *   exit code: 2
+ */
+export interface Transcript {
+  command: string;
+  output: string[];
+  error: string | null;
+  exitCode: number;
+}
+
+export function formatTranscript(t: Transcript): string {
+  const lines = [`$ ${t.command}`, ...t.output];
+  if (t.error !== null) lines.push(`cryptgate: ${t.error}`);
+  lines.push(`exit code: ${t.exitCode}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function parseTranscript(text: string, file: string): Transcript {
+  const lines = text.replace(/\n$/, '').split('\n');
+  const first = lines[0] ?? '';
+  const last = lines[lines.length - 1] ?? '';
+  const exit = /^exit code: (\d+)$/.exec(last);
+  if (!first.startsWith('$ ') || !exit) throw new Error(`${file}: expected a transcript ('$ <command>' … 'exit code: <n>')`);
+  let body = lines.slice(1, -1);
+  let error: string | null = null;
+  const e = body.length > 0 ? /^cryptgate: (.*)$/.exec(body[body.length - 1]!) : null;
+  if (e) {
+    error = e[1]!;
+    body = body.slice(0, -1);
+  }
+  return { command: first.slice(2), output: body, error, exitCode: Number(exit[1]) };
+}
+
+// ---------------------------------------------------------------- tsm status -v
+
+export interface TsmServiceStatus {
+  state: 'running' | 'stopped' | 'error';
+  detail: string | null;
+}
+
+export interface TsmStatus {
+  overall: string;
+  /** node name → service title (e.g. "Tableau Server VizQL Server") → state. */
+  nodes: Map<string, { status: string | null; services: Map<string, TsmServiceStatus> }>;
+}
+
+/**
+ *   Status: DEGRADED
+ *
+ *   node2: node2.ec2.internal
+ *       Status: DEGRADED
+ *       'Tableau Server VizQL Server 0' is in an error state. <why>
+ */
+export function parseTsmStatus(text: string, file: string): TsmStatus {
+  const out: TsmStatus = { overall: '', nodes: new Map() };
+  let node: { status: string | null; services: Map<string, TsmServiceStatus> } | undefined;
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trimEnd();
+    if (line.trim() === '') return;
+    let m = /^Status: (\S+)$/.exec(line);
+    if (m) {
+      out.overall = m[1]!;
+      return;
+    }
+    m = /^(\S+): \S+$/.exec(line);
+    if (m) {
+      node = { status: null, services: new Map() };
+      out.nodes.set(m[1]!, node);
+      return;
+    }
+    if (!node) throw new Error(`${file}: line ${i + 1}: expected 'Status: …' or a node line before '${line.trim()}'`);
+    m = /^\s+Status: (\S+)$/.exec(line);
+    if (m) {
+      node.status = m[1]!;
+      return;
+    }
+    m = /^\s+'(.+?) \d+' (is running|is stopped|is in an error state)\.(?: (.*))?$/.exec(line);
+    if (!m) throw new Error(`${file}: line ${i + 1}: expected "'<service> <n>' is running|is stopped|is in an error state.", found '${line.trim()}'`);
+    const state = m[2] === 'is running' ? 'running' : m[2] === 'is stopped' ? 'stopped' : 'error';
+    node.services.set(m[1]!, { state, detail: m[3] ?? null });
+  });
+  if (out.overall === '') throw new Error(`${file}: expected a 'Status: …' line`);
+  return out;
+}
+
+// ---------------------------------------------------------------- policies (KMS-3)
+
+interface Statement {
+  Effect?: unknown;
+  Principal?: unknown;
+  Action?: unknown;
+  NotAction?: unknown;
+  Resource?: unknown;
+  Condition?: unknown;
+}
+
+const list = (x: unknown): string[] => (typeof x === 'string' ? [x] : Array.isArray(x) ? x.filter((v): v is string => typeof v === 'string') : []);
+
+function statements(doc: unknown): Statement[] {
+  const s = (doc as { Statement?: unknown })?.Statement;
+  return Array.isArray(s) ? (s as Statement[]) : s && typeof s === 'object' ? [s as Statement] : [];
+}
+
+function principals(p: unknown): string[] {
+  if (p === '*') return ['*'];
+  if (p && typeof p === 'object') return list((p as { AWS?: unknown }).AWS);
+  return [];
+}
+
+const resourceCovers = (s: Statement, resource: string): boolean => list(s.Resource).some((r) => r === '*' || r === resource);
+
+/**
+ * The actions an identity (IAM) policy allows on `resource`, as written (`kms:Decrypt`,
+ * `kms:*`…). A Deny or a NotAction statement is reported separately: exactly-these-actions
+ * judgements must not be fooled by them.
+ */
+export function identityGrants(policy: unknown, resource: string): { actions: string[]; other: string[] } {
+  const actions = new Set<string>();
+  const other: string[] = [];
+  for (const s of statements(policy)) {
+    if (s.NotAction !== undefined) other.push('a NotAction statement');
+    if (s.Effect !== 'Allow' || !resourceCovers(s, resource)) continue;
+    for (const a of list(s.Action)) actions.add(a);
+  }
+  return { actions: [...actions].sort(), other };
+}
+
+/** The actions a key policy allows `principalArn` directly (a statement naming it, or `*`). */
+export function keyPolicyGrants(policy: unknown, principalArn: string): string[] {
+  const actions = new Set<string>();
+  for (const s of statements(policy)) {
+    if (s.Effect !== 'Allow') continue;
+    const who = principals(s.Principal);
+    if (!who.includes(principalArn) && !who.includes('*')) continue;
+    for (const a of list(s.Action)) actions.add(a);
+  }
+  return [...actions].sort();
+}
+
+// ---------------------------------------------------------------- plaintext keys
+
+export interface KeyNeedle {
+  kind: string;
+  id: string;
+  bytes: Buffer;
+}
+
+/** Every encoding of a key a careless writer might use. */
+function encodings(k: Buffer): { name: string; bytes: Buffer }[] {
+  return [
+    { name: 'raw', bytes: k },
+    { name: 'hex', bytes: Buffer.from(k.toString('hex')) },
+    { name: 'HEX', bytes: Buffer.from(k.toString('hex').toUpperCase()) },
+    { name: 'base64', bytes: Buffer.from(k.toString('base64')) },
+    { name: 'base64url', bytes: Buffer.from(k.toString('base64url')) },
+    { name: 'JSON byte array', bytes: Buffer.from(JSON.stringify([...k])) },
+  ];
+}
+
+export interface PlaintextHit {
+  file: string;
+  kind: string;
+  id: string;
+  encoding: string;
+}
+
+/** Where any of `keys`, in any of six encodings, appears in `files`. */
+export function plaintextKeyHits(files: readonly string[], keys: readonly KeyNeedle[]): PlaintextHit[] {
+  const needles = keys.flatMap((k) => encodings(k.bytes).map((e) => ({ k, e })));
+  const hits: PlaintextHit[] = [];
+  for (const file of files) {
+    const data = readFileSync(file);
+    for (const { k, e } of needles) {
+      if (data.indexOf(e.bytes) !== -1) hits.push({ file, kind: k.kind, id: k.id, encoding: e.name });
+    }
+  }
+  return hits;
+}
+
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function sha256File(path: string): string {
+  return sha256(readFileSync(path));
+}
