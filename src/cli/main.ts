@@ -3,19 +3,32 @@
 import { Command, CommanderError } from 'commander';
 import { toolInfo } from '../util/package-info.js';
 import { EXIT_BAD_INPUT, EXIT_ENVIRONMENT, InputError, EnvironmentError } from '../util/errors.js';
-import { registerAuditCommand } from './audit-command.js';
-import { registerCheckCommand } from './check-command.js';
-import { registerKmsCommand } from './kms-command.js';
-import { registerRunCommand } from './run-command.js';
-import { registerSimCommand } from './sim-command.js';
-import { registerVerifyCommand } from './verify-command.js';
+
+type Registrar = (program: Command, result: CommandResult) => void;
+
+/**
+ * The commands, each loaded only when needed: `check` on a huge capture should not spend a
+ * third of a second loading the AWS SDK and the simulators that `sim` and `kms` use.
+ */
+const COMMANDS: [name: string, load: () => Promise<Registrar>][] = [
+  ['check', async () => (await import('./check-command.js')).registerCheckCommand],
+  ['audit', async () => (await import('./audit-command.js')).registerAuditCommand],
+  ['verify', async () => (await import('./verify-command.js')).registerVerifyCommand],
+  ['kms', async () => (await import('./kms-command.js')).registerKmsCommand],
+  ['run', async () => (await import('./run-command.js')).registerRunCommand],
+  ['sim', async () => (await import('./sim-command.js')).registerSimCommand],
+];
 
 /** Where a command's action leaves its exit code. */
 export interface CommandResult {
   exitCode: number;
 }
 
-export function buildProgram(result: CommandResult = { exitCode: 0 }): Command {
+/**
+ * The program with the command named in `argv` registered, or with every command when none
+ * is named (or an unknown one is), so `--help` and commander's suggestions see them all.
+ */
+export async function buildProgram(argv: readonly string[], result: CommandResult = { exitCode: 0 }): Promise<Command> {
   const program = new Command();
   program
     .name('cryptgate')
@@ -46,19 +59,15 @@ Examples:
     writeErr: (s) => process.stderr.write(s),
     writeOut: (s) => process.stdout.write(s),
   });
-  registerCheckCommand(program, result);
-  registerAuditCommand(program, result);
-  registerVerifyCommand(program, result);
-  registerKmsCommand(program, result);
-  registerRunCommand(program, result);
-  registerSimCommand(program, result);
+  const named = COMMANDS.filter(([name]) => name === argv[2]);
+  for (const [, load] of named.length > 0 ? named : COMMANDS) (await load())(program, result);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const result: CommandResult = { exitCode: 0 };
-  const program = buildProgram(result);
   try {
+    const program = await buildProgram(argv, result);
     await program.parseAsync(argv);
     return result.exitCode;
   } catch (err) {
