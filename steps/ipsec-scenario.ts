@@ -120,6 +120,11 @@ export function setIpsecScenario(world: object, s: IpsecScenario): void {
   scenarios.set(world, s);
 }
 
+/** The world's IPsec scenario, if it has one (hooks that run for every scenario ask). */
+export function findIpsecScenario(world: object): IpsecScenario | undefined {
+  return scenarios.get(world);
+}
+
 export function ipsecScenario(world: object): IpsecScenario {
   const s = scenarios.get(world);
   if (!s) throw new Error('this step needs a @simulated-wire scenario (its Before hook did not run)');

@@ -222,14 +222,31 @@ export class KmsScenario {
     if (!first) for (const n of handle.nodes) handle.sim.setNodeRole(n, { roleName: `tableau-server-${name}-${n}` });
     this.clusters.set(name, handle);
     this.current = name;
-    this.writeRolePolicies(handle);
+    if (this.cmkArn) this.grantRolesOnCmk(handle);
     return handle;
   }
 
-  /** The AWS side of KMS-3: each node's role policy, as the KMS evaluates it, exported to iam/<role>.json. */
-  writeRolePolicies(h: ClusterHandle): void {
-    for (const n of h.sim.clusterConfig.nodes) {
-      this.writeJson(this.path('iam', `${n.role.name}.json`), { RoleName: n.role.name, Node: `${h.name}/${n.name}`, PolicyName: 'kms', PolicyDocument: rolePolicy(n) });
+  /**
+   * The AWS administrator's part of KMS-2/KMS-3: once there is a CMK, each node's instance role
+   * is granted its actions on that key only (the simulator's roles name no key until then).
+   */
+  private grantRolesOnCmk(h: ClusterHandle): void {
+    for (const n of h.sim.clusterConfig.nodes) if (n.role.kmsKeyArn === undefined) h.sim.setNodeRole(n.name, { kmsKeyArn: this.cmk });
+    this.writeRolePolicies();
+  }
+
+  /**
+   * The AWS side of KMS-3: each node's role policy, as the KMS evaluates it, exported to
+   * iam/<role>.json — once the scenario has a CMK for it to name (before, no role is set up
+   * for KMS, and an auditor would have no role policy to collect). Written again whenever a
+   * role changes, so the folder always shows the policies in force.
+   */
+  writeRolePolicies(): void {
+    if (!this.cmkArn) return;
+    for (const h of this.clusters.values()) {
+      for (const n of h.sim.clusterConfig.nodes) {
+        this.writeJson(this.path('iam', `${n.role.name}.json`), { RoleName: n.role.name, Node: `${h.name}/${n.name}`, PolicyName: 'kms', PolicyDocument: rolePolicy(n) });
+      }
     }
   }
 
@@ -242,7 +259,7 @@ export class KmsScenario {
   denyRoleAction(node: string, action: 'kms:Decrypt' | 'kms:GenerateDataKey'): void {
     const h = this.cluster();
     h.sim.setNodeRole(node, action === 'kms:Decrypt' ? { allowDecrypt: false } : { allowGenerateDataKey: false });
-    this.writeRolePolicies(h);
+    this.writeRolePolicies();
   }
 
   // ------------------------------------------------------------ the CMK (the AWS administrator)
@@ -286,6 +303,7 @@ export class KmsScenario {
     );
     this.cmkArn = r.KeyMetadata!.Arn!;
     await this.recordKey('created');
+    for (const h of this.clusters.values()) this.grantRolesOnCmk(h);
     return this.cmkArn;
   }
 
@@ -294,9 +312,9 @@ export class KmsScenario {
     await this.putNodeRolePolicy(['kms:GenerateDataKey', 'kms:Decrypt']);
   }
 
-  /** The key policy lets each node role DescribeKey too (the role's own policy stays GenerateDataKey + Decrypt). */
+  /** The key policy lets each node role DescribeKey too, besides GenerateDataKey and Decrypt (the role's own policy stays those two). */
   async allowNodeRolesDescribeKey(): Promise<void> {
-    await this.putNodeRolePolicy(['kms:DescribeKey']);
+    await this.putNodeRolePolicy(['kms:GenerateDataKey', 'kms:Decrypt', 'kms:DescribeKey']);
   }
 
   private async putNodeRolePolicy(actions: string[]): Promise<void> {
@@ -311,6 +329,8 @@ export class KmsScenario {
       ],
     };
     await this.adminCall(`put-key-policy --key-id ${this.cmkId} --policy-name default`, (k) => k.send(new PutKeyPolicyCommand({ KeyId: this.cmkId, PolicyName: 'default', Policy: JSON.stringify(policy) })));
+    // The key policy in force is evidence of KMS-3 too: leave it as get-key-policy shows it.
+    await this.exportKeyPolicy();
   }
 
   /** GetKeyPolicy, written to kms/; returns the file. */

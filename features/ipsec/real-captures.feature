@@ -1,4 +1,7 @@
-@ipsec @capture
+# audit:none: these scenarios judge fixed fixture captures (test/fixtures/captures/strongswan)
+# through the capture judge `cryptgate audit` itself uses; they run no cluster and leave no
+# evidence folder of their own to audit.
+@ipsec @capture @audit:none
 Feature: Judge real captures of the nodes' traffic
   The same readers and rules an auditor runs on a capture from a real cluster, here on
   real strongSwan IKEv2/IKEv1 + ESP traffic between network-namespace nodes

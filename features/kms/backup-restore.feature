@@ -79,12 +79,14 @@ Feature: Backup and restore of the key hierarchy
     And no restore was left half-done: no staging folder and no restore journal
     And the tabadmincontroller log of node1 has an error starting with "Restore failed: restore needs access to the backup's CMK: node1 (role tableau-server-target-node1) cannot kms:Decrypt the backup's RMK {backup-rmk}"
 
-    @needs-node-roles
+    # The audit reads the target node's refused Decrypt in its log (KMS-8) and its role policy
+    # without kms:Decrypt (KMS-3).
+    @needs-node-roles @audit:KMS-3=fail @audit:KMS-8=fail
     Examples: the target's role may not decrypt with the CMK
       | cause                                            | code                  |
       | node1's instance role does not allow kms:Decrypt | AccessDeniedException |
 
-    @needs-disabled-keys
+    @needs-disabled-keys @audit:KMS-8=fail
     Examples: the CMK is disabled
       | cause               | code              |
       | the CMK is disabled | DisabledException |

@@ -5,7 +5,9 @@ Feature: KMS modes and the prerequisites of AWS KMS mode
   needs the server deployed on AWS EC2 and a customer master key (CMK) the administrator
   controls (KMS-2). A refusal names what is missing, and changes nothing.
 
-  @KMS-1 @high
+  # Local mode is the documented default, and what an audit of at-rest encryption flags: the
+  # hierarchy is not rooted in an AWS KMS CMK (kms.status, KMS-1).
+  @KMS-1 @high @audit:KMS-1=fail
   Scenario: A new cluster keeps its keys in local mode, rooted in the cluster's local keystore
     Given a 2-node cluster on EC2 without the Advanced Management licence
     When the administrator runs "tsm security kms status"
@@ -43,7 +45,9 @@ Feature: KMS modes and the prerequisites of AWS KMS mode
       | on-prem  |
       | azure    |
 
-  @KMS-2 @high
+  # The key policy this scenario needs lets the node roles kms:DescribeKey too: more than the
+  # least privilege of KMS-3, which the audit of the exported key policy flags.
+  @KMS-2 @high @audit:KMS-3=fail
   Scenario Outline: AWS mode needs an enabled CMK: a CMK <state> is refused on its DescribeKey state before any key is made
     Given a 2-node cluster on EC2 with the Advanced Management licence
     And a customer master key
@@ -62,7 +66,7 @@ Feature: KMS modes and the prerequisites of AWS KMS mode
       | disabled               | Disabled        |
       | scheduled for deletion | PendingDeletion |
 
-  @KMS-2 @KMS-3 @high @needs-disabled-keys @needs-node-roles
+  @KMS-2 @KMS-3 @high @needs-disabled-keys @needs-node-roles @audit:KMS-3=pass
   Scenario Outline: With least-privilege roles (no kms:DescribeKey), a CMK <state> is refused by GenerateDataKey, and nothing changes
     Given a 2-node cluster on EC2 with the Advanced Management licence
     And a customer master key

@@ -5,7 +5,7 @@ Feature: Multi-node clusters and least privilege
   which runs the administration controller: it can say OK while another node, unable to use
   the CMK, has services in Error; `tsm security kms set-mode local` is the way back (KMS-8).
 
-  @KMS-8 @KMS-3 @critical @needs-node-roles
+  @KMS-8 @KMS-3 @critical @needs-node-roles @audit:KMS-3=fail @audit:KMS-8=fail
   Scenario: Node 2's role cannot kms:Decrypt: status on the initial node still says OK while node 2's services are in Error, and set-mode local recovers
     Given a 2-node cluster on EC2 with the Advanced Management licence
     And a customer master key
@@ -32,7 +32,7 @@ Feature: Multi-node clusters and least privilege
     Then every service on every node is running
     And every extract opens with the content it was published with
 
-  @KMS-8 @critical
+  @KMS-8 @critical @audit:KMS-8=fail
   Scenario: Node 2 cannot reach AWS KMS: status on the initial node still says OK while node 2's services are in Error, and set-mode local recovers
     Given a 2-node cluster on EC2 with the Advanced Management licence
     And a customer master key
@@ -57,7 +57,7 @@ Feature: Multi-node clusters and least privilege
     Then every service on every node is running
     And every extract opens with the content it was published with
 
-  @KMS-3 @high @needs-node-roles
+  @KMS-3 @high @needs-node-roles @audit:KMS-3=pass
   Scenario: Each node's role and the key policy allow exactly kms:GenerateDataKey and kms:Decrypt, and that is all the cluster needs
     Given a 3-node cluster on EC2 with the Advanced Management licence
     And a customer master key whose key policy grants each node's role exactly kms:GenerateDataKey and kms:Decrypt
@@ -73,7 +73,7 @@ Feature: Multi-node clusters and least privilege
     When the administrator runs "tsm status -v"
     Then every service on every node is running
 
-  @KMS-3 @high @needs-node-roles
+  @KMS-3 @high @needs-node-roles @audit:KMS-3=fail
   Scenario: The initial node's role without kms:GenerateDataKey cannot set AWS mode; the refusal names node, role, action and key, and nothing changes
     Given a 2-node cluster on EC2 with the Advanced Management licence
     And a customer master key

@@ -5,7 +5,7 @@ Feature: tsm security kms status
   three timestamps (KMS-6) — as the initial node, running the administration controller,
   sees them (KMS-8).
 
-  @KMS-6 @high
+  @KMS-6 @high @audit:KMS-6=pass
   Scenario: Status shows the CMK, its region, the RMK in use and every MEK as the key store holds them
     Given a 2-node cluster on EC2 with the Advanced Management licence
     And a customer master key
@@ -21,7 +21,9 @@ Feature: tsm security kms status
     And every decryption-only MEK moved to decrypt-only after it first became the encryption MEK
     And the KMS status was checked on "node1"
 
-  @KMS-6 @KMS-2 @high @needs-disabled-keys
+  # The status reports as documented, and what it reports is a hierarchy the initial node
+  # cannot open: the audit's kms.status fails on that ERROR line (KMS-6).
+  @KMS-6 @KMS-2 @high @needs-disabled-keys @audit:KMS-6=fail
   Scenario Outline: With the CMK <state>, status says ERROR naming node, role, RMK, CMK and AWS's error
     Given a 2-node cluster on EC2 with the Advanced Management licence
     And a customer master key

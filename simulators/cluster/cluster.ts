@@ -1112,12 +1112,17 @@ export class SimCluster {
 
   // ---------------------------------------------------------------- node roles
 
-  /** Changes a node's instance role or what its IAM policy allows (the AWS side; takes effect at the node's next KMS call). */
-  setNodeRole(name: string, o: { roleName?: string; allowGenerateDataKey?: boolean; allowDecrypt?: boolean; platform?: NodeConfig['platform'] }): NodeConfig {
+  /**
+   * Changes a node's instance role or what its IAM policy allows (the AWS side; takes effect at
+   * the node's next KMS call). `kmsKeyArn` scopes the policy to that CMK; null makes it "*" again.
+   */
+  setNodeRole(name: string, o: { roleName?: string; allowGenerateDataKey?: boolean; allowDecrypt?: boolean; kmsKeyArn?: string | null; platform?: NodeConfig['platform'] }): NodeConfig {
     const n = this.node(name);
     if (o.roleName !== undefined) n.role.name = o.roleName;
     if (o.allowGenerateDataKey !== undefined) n.role.allowsGenerateDataKey = o.allowGenerateDataKey;
     if (o.allowDecrypt !== undefined) n.role.allowsDecrypt = o.allowDecrypt;
+    if (o.kmsKeyArn === null) delete n.role.kmsKeyArn;
+    else if (o.kmsKeyArn !== undefined) n.role.kmsKeyArn = parseCmkArn(o.kmsKeyArn).arn;
     if (o.platform !== undefined) n.platform = o.platform;
     this.saveConfig();
     for (const [k, c] of this.clients) {

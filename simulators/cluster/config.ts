@@ -147,6 +147,7 @@ function checkConfig(file: string, doc: unknown): ClusterConfig {
     if (typeof n.role?.name !== 'string' || typeof n.role.allowsDecrypt !== 'boolean' || typeof n.role.allowsGenerateDataKey !== 'boolean') {
       fail(file, `${at}.role`, '{name, allowsGenerateDataKey, allowsDecrypt}');
     }
+    if (n.role.kmsKeyArn !== undefined && (typeof n.role.kmsKeyArn !== 'string' || !n.role.kmsKeyArn.startsWith('arn:'))) fail(file, `${at}.role.kmsKeyArn`, 'a KMS key ARN');
     for (const s of SERVICES) {
       const st = n.services?.[s]?.state;
       if (st !== 'Running' && st !== 'Error' && st !== 'Stopped') fail(file, `${at}.services.${s}.state`, 'Running, Error or Stopped');

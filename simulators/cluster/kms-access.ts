@@ -28,12 +28,15 @@ export interface KmsAccess {
   clientFor(node: KmsNodeIdentity, region?: string): KMSClient;
 }
 
-/** The IAM policy a node's role carries, from its cluster.json flags. */
+/**
+ * The IAM policy a node's role carries, from its cluster.json flags: the allowed actions on
+ * the CMK the role is scoped to (KMS-3), or on any key ("*") while it is scoped to none.
+ */
 export function rolePolicy(node: NodeConfig): PolicyDocument {
   const actions: string[] = [];
   if (node.role.allowsGenerateDataKey) actions.push('kms:GenerateDataKey');
   if (node.role.allowsDecrypt) actions.push('kms:Decrypt');
-  return { Version: '2012-10-17', Statement: actions.length ? [{ Effect: 'Allow', Action: actions, Resource: '*' }] : [] };
+  return { Version: '2012-10-17', Statement: actions.length ? [{ Effect: 'Allow', Action: actions, Resource: node.role.kmsKeyArn ?? '*' }] : [] };
 }
 
 /**

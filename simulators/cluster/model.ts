@@ -30,6 +30,12 @@ export interface InstanceRole {
   /** What the role's IAM policy allows on the CMK (KMS-3). */
   allowsGenerateDataKey: boolean;
   allowsDecrypt: boolean;
+  /**
+   * The CMK the role's IAM policy names as its Resource (KMS-3: those actions on that key
+   * only), once the AWS administrator has scoped it (`setNodeRole(node, {kmsKeyArn})`).
+   * Absent: any key ("*"), as a role set up before any CMK was chosen.
+   */
+  kmsKeyArn?: string;
 }
 
 export interface NodeConfig {

@@ -1,7 +1,7 @@
 // The audit's own two checks: audit.evidence (what was read, what was not recognised, what
 // was read with a warning) and audit.coverage (every documented behaviour, and whether any
 // evidence spoke to it). Neither ever fails; they make gaps visible.
-import type { Check, Finding } from '../report/model.js';
+import { behaviourResult, type BehaviourResult, type Check, type Finding } from '../report/model.js';
 import type { EvidenceFile } from './discover.js';
 
 export const AUDIT_EVIDENCE = 'audit.evidence';
@@ -12,7 +12,7 @@ export const BEHAVIOURS: readonly { id: string; title: string; needs?: string }[
   { id: 'IPSEC-1', title: 'One server-to-server connection security rule per node, covering every other node' },
   { id: 'IPSEC-2', title: 'Authentication required inbound and outbound (certificate or Kerberos)' },
   { id: 'IPSEC-3', title: 'Main mode: SHA-256, AES-CBC-256, strong Diffie-Hellman group' },
-  { id: 'IPSEC-4', title: 'Quick mode: require encryption, AES-CBC-256 first; no AH-only or ESP-NULL' },
+  { id: 'IPSEC-4', title: 'Quick mode: require encryption, AES 256 first (the seed: AES-CBC 256); no AH-only or ESP-NULL' },
   { id: 'IPSEC-5', title: 'All traffic between nodes inside ESP' },
   { id: 'IPSEC-6', title: 'External clients over TLS; gateway-only node traffic reported separately' },
   { id: 'KMS-1', title: 'KMS mode is AWS (not local)' },
@@ -27,6 +27,14 @@ export const BEHAVIOURS: readonly { id: string; title: string; needs?: string }[
   { id: 'KMS-10', title: 'Backups hold only encrypted RMKs/MEKs', needs: 'a backup file; not read by audit' },
   { id: 'KMS-11', title: 'Restore imports the backup MEKs decrypt-only and makes a new RMK', needs: 'status output before and after a restore; not judged by audit' },
 ];
+
+/** Behaviours an audit check can judge (the others need evidence the audit does not read). */
+export const AUDITED_BEHAVIOURS: readonly string[] = BEHAVIOURS.filter((b) => b.needs === undefined).map((b) => b.id);
+
+/** Every documented behaviour's result in a set of audit checks (see behaviourResult). */
+export function behaviourVerdicts(checks: readonly Check[]): Map<string, BehaviourResult> {
+  return new Map(BEHAVIOURS.map((b) => [b.id, behaviourResult(checks, b.id)] as const));
+}
 
 export function auditEvidenceCheck(files: readonly EvidenceFile[], warnings: readonly Finding[], stats: { logFiles: number; logNodes: number }): Check {
   const findings: Finding[] = [];
@@ -60,7 +68,7 @@ export function auditCoverageCheck(checks: readonly Check[]): Check {
   for (const b of BEHAVIOURS) {
     const covering = checks.filter((c) => c.behaviour.includes(b.id));
     const judged = covering.filter((c) => c.status === 'pass' || c.status === 'fail' || c.status === 'error');
-    const result = judged.some((c) => c.status === 'error') ? 'error' : judged.some((c) => c.status === 'fail') ? 'fail' : judged.length > 0 ? 'pass' : 'no evidence';
+    const result = behaviourResult(checks, b.id);
     observed.push({ behaviour: b.id, title: b.title, checks: covering.map((c) => `${c.id}: ${c.status}`), result });
     if (judged.length === 0) {
       const why = covering.length === 0 ? `no audit check judges it (${b.needs ?? 'no evidence kind for it'})` : `every check of it was skipped (${covering.map((c) => c.id).join(', ')})`;

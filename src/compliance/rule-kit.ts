@@ -37,6 +37,7 @@ export function withWaiver(ctx: RuleContext, checkId: string, finding: Finding):
   return {
     message: `[waived until ${waiver.expires} by ${waiver.approver}: ${waiver.reason}] ${finding.message}`,
     severity: 'info',
+    ...(finding.behaviour ? { behaviour: finding.behaviour } : {}),
     evidence: { ...finding.evidence, waiver: { reason: waiver.reason, approver: waiver.approver, expires: waiver.expires } },
   };
 }

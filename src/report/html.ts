@@ -9,7 +9,7 @@
 // Every piece of evidence text is escaped; bidi controls are shown as escapes so a log line
 // cannot reorder what the reviewer reads.
 import { formatBytes } from '../util/format.js';
-import { findingSeverity, severityRank, SEVERITY_ORDER, type Check, type Finding, type Report, type Severity } from './model.js';
+import { behaviourResult, findingSeverity, severityRank, SEVERITY_ORDER, type Check, type Finding, type Report, type Severity } from './model.js';
 
 export interface HtmlOptions {
   /** Findings shown per check before "… N more" (default 200). */
@@ -104,8 +104,7 @@ function behaviourSection(report: Report): string {
   ids.sort((a, b) => order(a)[0] - order(b)[0] || order(a)[1] - order(b)[1]);
   const rows = ids.map((b) => {
     const checks = report.checks.filter((c) => c.behaviour.includes(b));
-    const judged = checks.filter((c) => c.status !== 'skip');
-    const result = judged.some((c) => c.status === 'error') ? 'error' : judged.some((c) => c.status === 'fail') ? 'fail' : judged.length > 0 ? 'pass' : 'no evidence';
+    const result = behaviourResult(report.checks, b);
     return `<tr id="${anchorId('behaviour', b)}" data-behaviour="${escapeHtml(b)}"><td><strong>${escapeHtml(b)}</strong></td><td>${escapeHtml(titles.get(b) ?? '')}</td><td>${badge(result)}</td><td>${checks.length ? checks.map((c) => `${checkLink(c)} ${badge(c.status)}`).join('<br>') : '<span class="meta">no check</span>'}</td></tr>`;
   });
   return `<h2 id="behaviours">Behaviour by behaviour</h2>

@@ -15,6 +15,12 @@ export interface Finding {
   message: string;
   /** Overrides the check's severity for this finding (e.g. `info` for non-node traffic). */
   severity?: Severity;
+  /**
+   * The documented behaviours this finding says are broken, when it is narrower than its
+   * check's (e.g. a local-mode finding of `kms.status` speaks to KMS-1, not KMS-6). Absent:
+   * all of the check's behaviours.
+   */
+  behaviour?: string[];
   evidence: Record<string, unknown>;
 }
 
@@ -79,4 +85,26 @@ export function findingSeverity(check: Check, finding: Finding): Severity {
 
 export function severityRank(severity: Severity): number {
   return SEVERITY_ORDER.indexOf(severity);
+}
+
+/** What a report says about one documented behaviour, as the audit's coverage and the HTML page show it. */
+export type BehaviourResult = 'pass' | 'fail' | 'error' | 'no evidence';
+
+/**
+ * One behaviour's result from the checks that speak to it: `error` if one of them could not
+ * judge, `fail` if a failed check holds a counted (non-info) finding about this behaviour (a
+ * finding speaks to its `behaviour` ids, else to all of its check's; a failed check without
+ * any counted finding fails all of its behaviours), `pass` if some check judged it, else
+ * `no evidence`. So a check that covers two behaviours fails only the one its findings name.
+ */
+export function behaviourResult(checks: readonly Check[], id: string): BehaviourResult {
+  const covering = checks.filter((c) => c.behaviour.includes(id));
+  if (covering.some((c) => c.status === 'error')) return 'error';
+  const failsIt = (c: Check): boolean => {
+    if (c.status !== 'fail') return false;
+    const counted = c.findings.filter((f) => findingSeverity(c, f) !== 'info');
+    return counted.length === 0 || counted.some((f) => (f.behaviour ?? c.behaviour).includes(id));
+  };
+  if (covering.some(failsIt)) return 'fail';
+  return covering.some((c) => c.status === 'pass' || c.status === 'fail') ? 'pass' : 'no evidence';
 }

@@ -61,7 +61,7 @@ export function espOnlyCheck(input: EspOnlyInput, ctx: RuleContext): Check {
         }),
       );
     } else if (betweenNodes) {
-      findings.push(withWaiver(ctx, ESP_ONLY, { message: `Plaintext between nodes: ${describe(c, evidence)}`, evidence }));
+      findings.push(withWaiver(ctx, ESP_ONLY, { message: `Plaintext between nodes: ${describe(c, evidence)}`, behaviour: ['IPSEC-5'], evidence }));
     } else {
       findings.push(
         withWaiver(ctx, ESP_ONLY, {
@@ -77,7 +77,7 @@ export function espOnlyCheck(input: EspOnlyInput, ctx: RuleContext): Check {
   for (const p of facts.pairs) {
     if (!(p.srcNode && p.dstNode) || p.ahOnlyPackets === 0) continue;
     const evidence = { src: p.src, dst: p.dst, protocol: 'ah', dstPort: null, packets: p.ahOnlyPackets, bytes: p.ahOnlyBytes, firstSeen: isoTime(p.firstSeen), lastSeen: isoTime(p.lastSeen), service: null, innerProtocols: p.ahOnlyInnerProtocols };
-    findings.push(withWaiver(ctx, ESP_ONLY, { message: `AH without ESP between nodes ${p.src} → ${p.dst}: ${p.ahOnlyPackets} packets authenticated but not encrypted`, evidence }));
+    findings.push(withWaiver(ctx, ESP_ONLY, { message: `AH without ESP between nodes ${p.src} → ${p.dst}: ${p.ahOnlyPackets} packets authenticated but not encrypted`, behaviour: ['IPSEC-5'], evidence }));
   }
 
   const observed = nodePairObservations(input);
@@ -85,6 +85,8 @@ export function espOnlyCheck(input: EspOnlyInput, ctx: RuleContext): Check {
   const check = makeCheck({
     id: ESP_ONLY,
     title: 'All traffic between cluster nodes travels inside IPsec ESP',
+    // IPSEC-6 (external clients, gateway-only nodes) is only ever reported here, as info: a
+    // failure is always a flow between nodes, IPSEC-5, and its findings say so.
     behaviour: ['IPSEC-5', 'IPSEC-6'],
     severity: 'critical',
     findings,

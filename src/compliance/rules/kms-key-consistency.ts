@@ -87,15 +87,15 @@ export function kmsKeyConsistencyCheck(input: KeyConsistencyInput, ctx: RuleCont
   }
   for (const arn of distinct) {
     const r = readKmsKeyArn(arn);
-    if (!r.ok) findings.push(withWaiver(ctx, KMS_KEY_CONSISTENCY, { message: `CMK ARN ${arn} (${sightings.filter((s) => s.arn === arn).map(label).join(', ')}) is not a valid key ARN: ${r.problem}`, evidence: { cmkArn: arn } }));
+    if (!r.ok) findings.push(withWaiver(ctx, KMS_KEY_CONSISTENCY, { behaviour: ['KMS-4'], message: `CMK ARN ${arn} (${sightings.filter((s) => s.arn === arn).map(label).join(', ')}) is not a valid key ARN: ${r.problem}`, evidence: { cmkArn: arn } }));
   }
   // The region shown and configured must be the ARN's.
   const arnRegion = expected ? (readKmsKeyArn(expected) as { ok: boolean; value?: { region: string } }).value?.region : undefined;
   if (arnRegion) {
     for (const s of input.statuses) {
-      if (s.region && s.region !== arnRegion) findings.push(withWaiver(ctx, KMS_KEY_CONSISTENCY, { message: `${s.file}: region ${s.region}, but the CMK ${expected} is in ${arnRegion}`, evidence: { file: s.file, region: s.region, cmkArn: expected } }));
+      if (s.region && s.region !== arnRegion) findings.push(withWaiver(ctx, KMS_KEY_CONSISTENCY, { behaviour: ['KMS-4'], message: `${s.file}: region ${s.region}, but the CMK ${expected} is in ${arnRegion}`, evidence: { file: s.file, region: s.region, cmkArn: expected } }));
     }
-    if (input.kms?.region && input.kms.region !== arnRegion) findings.push(withWaiver(ctx, KMS_KEY_CONSISTENCY, { message: `the policy file says region ${input.kms.region}, but the CMK ${expected} is in ${arnRegion}`, evidence: { region: input.kms.region, cmkArn: expected } }));
+    if (input.kms?.region && input.kms.region !== arnRegion) findings.push(withWaiver(ctx, KMS_KEY_CONSISTENCY, { behaviour: ['KMS-4'], message: `the policy file says region ${input.kms.region}, but the CMK ${expected} is in ${arnRegion}`, evidence: { region: input.kms.region, cmkArn: expected } }));
   }
   // The RMK in use: the status's must be the one the logs show in use.
   const rmkSources = input.logs.filter((n) => Object.keys(n.rmkIds).length > 0);
@@ -106,6 +106,7 @@ export function kmsKeyConsistencyCheck(input: KeyConsistencyInput, ctx: RuleCont
     if (seenIn.length === 0) {
       findings.push(
         withWaiver(ctx, KMS_KEY_CONSISTENCY, {
+          behaviour: ['KMS-6', 'KMS-7'],
           message: `${s.file}: RMK ${s.rmkId} is in use per the status, but no node's logs ever use it (they show ${[...new Set(rmkSources.flatMap((n) => Object.keys(n.rmkIds)))].slice(0, 5).join(', ')}): the logs and the status are not from the same key hierarchy, or the logs end before the RMK changed`,
           severity: 'medium',
           evidence: { file: s.file, rmkId: s.rmkId },

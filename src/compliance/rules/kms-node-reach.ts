@@ -45,7 +45,7 @@ export function kmsNodeReachCheck(input: NodeReachInput, ctx: RuleContext): Chec
   const judged = awsByStatus || anyCmkActivity;
   for (const [name, n] of [...nodes].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
     if (!n) {
-      findings.push(withWaiver(ctx, KMS_NODE_REACH, { message: `${name}: no logs from this node in the evidence: nothing shows it can reach the CMK`, evidence: { node: name } }));
+      findings.push(withWaiver(ctx, KMS_NODE_REACH, { message: `${name}: no logs from this node in the evidence: nothing shows it can reach the CMK`, behaviour: ['KMS-8'], evidence: { node: name } }));
       observed.push({ node: name, files: 0, verdict: 'no logs' });
       continue;
     }
@@ -66,6 +66,8 @@ export function kmsNodeReachCheck(input: NodeReachInput, ctx: RuleContext): Chec
       const before = n.lastReached ? ` (it last reached the CMK at ${when(n.lastReached)})` : ' (its logs never show it reaching the CMK)';
       findings.push(
         withWaiver(ctx, KMS_NODE_REACH, {
+          // Its logs do show the KMS activity (KMS-7 holds): what fails is the node reaching the CMK.
+          behaviour: ['KMS-8'],
           message: `${name} cannot reach the CMK: its last KMS attempt at ${when(e)} failed${e.errorCode ? ` with ${e.errorCode}` : ''} (${where(e)})${before}${failures}${statusNote(name)}`,
           evidence: { node: name, file: e.file, line: e.line, ts: e.ts, errorCode: e.errorCode ?? null, error: e.message, cmkArn: e.cmkArn ?? null, roles: n.roles, cmkErrors: n.cmkErrors, serviceFailures: n.serviceFailures },
         }),

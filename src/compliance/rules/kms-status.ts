@@ -22,12 +22,13 @@ function mekRow(m: MekEvidence, file: string): Record<string, unknown> {
 /** Invariant problems of one status output. */
 export function statusFindings(s: KmsStatusEvidence): Finding[] {
   const out: Finding[] = [];
-  const add = (message: string, severity: Severity, evidence: Record<string, unknown> = {}): void => {
-    out.push({ message: `${s.file}: ${message}`, severity, evidence: { file: s.file, ...evidence } });
+  // KMS-1 is the mode; everything else the status shows is KMS-6.
+  const add = (message: string, severity: Severity, evidence: Record<string, unknown> = {}, behaviour = 'KMS-6'): void => {
+    out.push({ message: `${s.file}: ${message}`, severity, behaviour: [behaviour], evidence: { file: s.file, ...evidence } });
   };
   if (!s.ok) add(`the status reports an error: ${s.error ?? 'not OK'}`, 'high', { status: s.error, checkedOn: s.checkedOn });
   if (s.mode === 'local' || s.mode === 'azure') {
-    add(`KMS mode is ${s.mode}: extracts are not under a key hierarchy rooted in an AWS KMS CMK (set it with \`tsm security kms set-mode aws --aws-region R --key-arn ARN\`)`, 'high', { mode: s.mode });
+    add(`KMS mode is ${s.mode}: extracts are not under a key hierarchy rooted in an AWS KMS CMK (set it with \`tsm security kms set-mode aws --aws-region R --key-arn ARN\`)`, 'high', { mode: s.mode }, 'KMS-1');
   } else if (s.mode === null && s.cmkArn === null) {
     add('the status names neither the KMS mode nor a CMK ARN', 'medium');
   }
