@@ -607,6 +607,34 @@ export class SimCluster {
     await this.restart();
   }
 
+  /**
+   * A new RMK for the cluster's current mode (KMS-5): in AWS mode a data key the CMK generates
+   * for the initial node, of which only the ciphertext is kept; in local mode a random key
+   * sealed under the local keystore. The caller owns the plaintext key and must zero it.
+   */
+  private async generateRmk(init: NodeConfig, ts: string): Promise<{ rmk: RmkRecord; key: Buffer }> {
+    const rmkId = randomUUID();
+    let rmk: RmkRecord;
+    let key: Buffer;
+    if (this.storage.mode === 'aws') {
+      const { cmkArn, region } = this.storage.aws!;
+      const encryptionContext = { 'tableau-kms': 'root-master-key', 'rmk-id': rmkId };
+      const gdk = await this.kmsCall(init, region, 'kms:GenerateDataKey', `CMK ${cmkArn}`, (k) =>
+        k.send(new GenerateDataKeyCommand({ KeyId: cmkArn, KeySpec: 'AES_256', EncryptionContext: encryptionContext })),
+      );
+      key = Buffer.from(gdk.Plaintext!);
+      gdk.Plaintext?.fill(0);
+      rmk = { id: rmkId, createdAt: ts, wrappedBy: 'aws-kms', blob: Buffer.from(gdk.CiphertextBlob!).toString('base64'), cmkArn, region, encryptionContext };
+    } else {
+      const { rootId, root } = openLocalRoot(this.dir, this.config.clusterId);
+      key = newKey();
+      rmk = { id: rmkId, createdAt: ts, wrappedBy: 'local-keystore', sealed: seal(root, key, localRmkAad(rmkId, rootId)), rootId };
+      root.fill(0);
+    }
+    reportKey('rmk', rmkId, key);
+    return { rmk, key };
+  }
+
   /** Every MEK unwrapped with the old RMK and wrapped under the new one; states and times kept. */
   private rewrapMeks(oldRmk: Buffer, newRmkId: string, newRmk: Buffer, transform: (m: MekRecord) => MekRecord = (m) => m): MekRecord[] {
     return this.storage.meks.map((m) => {
@@ -664,27 +692,12 @@ export class SimCluster {
     this.saveConfig();
     this.print('Generating new internal tokens, root master key and master extract key...');
     const ts = isoSeconds(this.now());
-    const rmkId = randomUUID();
-    let newRmk: Buffer;
-    let rmk: RmkRecord;
     try {
-      if (this.storage.mode === 'aws') {
-        const { cmkArn, region } = this.storage.aws!;
-        const encryptionContext = { 'tableau-kms': 'root-master-key', 'rmk-id': rmkId };
-        const gdk = await this.kmsCall(init, region, 'kms:GenerateDataKey', `CMK ${cmkArn}`, (k) =>
-          k.send(new GenerateDataKeyCommand({ KeyId: cmkArn, KeySpec: 'AES_256', EncryptionContext: encryptionContext })),
-        );
-        newRmk = Buffer.from(gdk.Plaintext!);
-        gdk.Plaintext?.fill(0);
-        rmk = { id: rmkId, createdAt: ts, wrappedBy: 'aws-kms', blob: Buffer.from(gdk.CiphertextBlob!).toString('base64'), cmkArn, region, encryptionContext };
-        this.logs.java(init.name, 'tabadmincontroller', 'INFO', CLASSES.awsAccessor, `Generated RMK with ID ${rmkId} using CMK with ARN ${cmkArn}`, ctx);
-      } else {
-        const { rootId, root } = openLocalRoot(this.dir, this.config.clusterId);
-        newRmk = newKey();
-        rmk = { id: rmkId, createdAt: ts, wrappedBy: 'local-keystore', sealed: seal(root, newRmk, localRmkAad(rmkId, rootId)), rootId };
-        root.fill(0);
+      const { rmk, key: newRmk } = await this.generateRmk(init, ts);
+      const rmkId = rmk.id;
+      if (rmk.wrappedBy === 'aws-kms') {
+        this.logs.java(init.name, 'tabadmincontroller', 'INFO', CLASSES.awsAccessor, `Generated RMK with ID ${rmkId} using CMK with ARN ${rmk.cmkArn}`, ctx);
       }
-      reportKey('rmk', rmkId, newRmk);
       try {
         const meks = this.rewrapMeks(oldRmk, rmkId, newRmk, (m) => (m.state === 'encryption/decryption' ? { ...m, state: 'decryption-only', decryptOnlyAt: ts } : m));
         const mek = newEncryptionMek(rmkId, newRmk, ts);
@@ -1011,24 +1024,10 @@ export class SimCluster {
 
         // 2. A new RMK for this cluster (the backup's is not migrated).
         const ts = isoSeconds(this.now());
-        const rmkId = randomUUID();
-        let rmk: RmkRecord;
-        if (this.storage.mode === 'aws') {
-          const { cmkArn, region } = this.storage.aws!;
-          const encryptionContext = { 'tableau-kms': 'root-master-key', 'rmk-id': rmkId };
-          const gdk = await this.kmsCall(init, region, 'kms:GenerateDataKey', `CMK ${cmkArn}`, (k) =>
-            k.send(new GenerateDataKeyCommand({ KeyId: cmkArn, KeySpec: 'AES_256', EncryptionContext: encryptionContext })),
-          );
-          newRmk = Buffer.from(gdk.Plaintext!);
-          gdk.Plaintext?.fill(0);
-          rmk = { id: rmkId, createdAt: ts, wrappedBy: 'aws-kms', blob: Buffer.from(gdk.CiphertextBlob!).toString('base64'), cmkArn, region, encryptionContext };
-        } else {
-          const { rootId, root } = openLocalRoot(this.dir, this.config.clusterId);
-          newRmk = newKey();
-          rmk = { id: rmkId, createdAt: ts, wrappedBy: 'local-keystore', sealed: seal(root, newRmk, localRmkAad(rmkId, rootId)), rootId };
-          root.fill(0);
-        }
-        reportKey('rmk', rmkId, newRmk);
+        const generated = await this.generateRmk(init, ts);
+        newRmk = generated.key;
+        const rmk = generated.rmk;
+        const rmkId = rmk.id;
         const meks: MekRecord[] = imported.map(({ rec, key }) => ({
           id: rec.id,
           state: 'decryption-only',

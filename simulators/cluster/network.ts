@@ -13,6 +13,7 @@ import { planDirection, type DirectionPlan } from '../../src/ipsec/negotiate.js'
 import type { ClusterIpsecPolicy } from '../../src/ipsec/policy-model.js';
 import { serviceFor } from '../../src/compliance/services.js';
 import type { WireFlow, WireHost } from '../wire/cluster-wire.js';
+import { SERVICE_TITLES } from './model.js';
 
 /** Dynamic-range ports this simulated cluster assigned, and their service names. */
 export const SIMULATED_PORTS = { vizqlserver: 8600, dataserver: 8300, filestore: 8400 } as const;
@@ -29,12 +30,7 @@ export type NetworkService =
   | 'tabadmincontroller' | 'tabadminagent' | 'licensing' | 'client';
 
 export const NETWORK_SERVICE_TITLES: Record<NetworkService, string> = {
-  gateway: 'Tableau Server Gateway',
-  vizqlserver: 'Tableau Server VizQL Server',
-  backgrounder: 'Tableau Server Backgrounder',
-  dataserver: 'Tableau Server Data Server',
-  filestore: 'Tableau Server File Store',
-  repository: 'Tableau Server Repository',
+  ...SERVICE_TITLES,
   tabadmincontroller: 'Tableau Server Administration Controller',
   tabadminagent: 'Tableau Server Administration Agent',
   licensing: 'License Server Manager',
