@@ -71,7 +71,7 @@ Commands (after <dir>):
   tabcmd publish SITE NAME (--size BYTES | --from FILE) [--overwrite]
   tabcmd open SITE NAME [--out FILE] | tabcmd reencryptextracts SITE | tabcmd createsite SITE
   wire capture --out FILE [--seconds N] [--format pcap|pcapng] [--seed S] [--nat-traversal] [--external-clients N]
-  node set-role NODE [--role-name R] [--decrypt allow|deny] [--generate-data-key allow|deny]
+  node set-role NODE [--role-name R] [--decrypt allow|deny] [--generate-data-key allow|deny] [--kms-key-arn ARN|any]
   aws kms create-key|describe-key|enable-key|disable-key|schedule-key-deletion|cancel-key-deletion|rotate-key-on-demand|get-key-policy|put-key-policy
 
 Example (the KMS-8 multi-node pitfall):
@@ -346,13 +346,15 @@ function buildInner(dir: string, g: SimGlobalOptions, run: (fn: (inner: Command)
     .option('--role-name <name>', "the node's instance role")
     .option('--decrypt <allow|deny>', 'whether the role policy allows kms:Decrypt')
     .option('--generate-data-key <allow|deny>', 'whether the role policy allows kms:GenerateDataKey')
-    .action((node: string, o: { roleName?: string; decrypt?: string; generateDataKey?: string }) =>
+    .option('--kms-key-arn <arn|any>', 'the CMK the role policy grants those actions on (KMS-3 least privilege); "any" for Resource "*"')
+    .action((node: string, o: { roleName?: string; decrypt?: string; generateDataKey?: string; kmsKeyArn?: string }) =>
       run(async () => {
         const c = await openCluster(false);
         const d = allowDeny('--decrypt', o.decrypt);
         const gk = allowDeny('--generate-data-key', o.generateDataKey);
-        const n = c.setNodeRole(node, { ...(o.roleName !== undefined ? { roleName: o.roleName } : {}), ...(d !== undefined ? { allowDecrypt: d } : {}), ...(gk !== undefined ? { allowGenerateDataKey: gk } : {}) });
-        out(`${n.name}: role ${n.role.name}; kms:GenerateDataKey ${n.role.allowsGenerateDataKey ? 'allowed' : 'denied'}; kms:Decrypt ${n.role.allowsDecrypt ? 'allowed' : 'denied'}`);
+        const key = o.kmsKeyArn === undefined ? {} : { kmsKeyArn: o.kmsKeyArn === 'any' ? null : o.kmsKeyArn };
+        const n = c.setNodeRole(node, { ...(o.roleName !== undefined ? { roleName: o.roleName } : {}), ...(d !== undefined ? { allowDecrypt: d } : {}), ...(gk !== undefined ? { allowGenerateDataKey: gk } : {}), ...key });
+        out(`${n.name}: role ${n.role.name}; kms:GenerateDataKey ${n.role.allowsGenerateDataKey ? 'allowed' : 'denied'}; kms:Decrypt ${n.role.allowsDecrypt ? 'allowed' : 'denied'}; on ${n.role.kmsKeyArn ?? 'any key ("*")'}`);
       }),
     );
 

@@ -53,8 +53,13 @@ test('init, a CMK, the multi-node pitfall and the fallback, all from the command
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.match(r.stderr, /^cryptgate: --key-arn .*: key id '1abc23de-fg45-6hij-7k89-1l0mn1234567': expected 32 lowercase hexadecimal digits/);
 
-  r = await sim(dir, 'node', 'set-role', 'node2', '--decrypt', 'deny');
-  assert.equal(r.stdout, 'node2: role tableau-server-node2; kms:GenerateDataKey allowed; kms:Decrypt denied\n');
+  r = await sim(dir, 'node', 'set-role', 'node2', '--kms-key-arn', 'arn:aws:kms:us-east-1:000000000000:alias/tableau');
+  assert.equal(r.code, 2, 'a role is scoped to a key ARN, not an alias');
+  assert.match(r.stderr, /alias/);
+  r = await sim(dir, 'node', 'set-role', 'node2', '--kms-key-arn', arn);
+  assert.equal(r.stdout, `node2: role tableau-server-node2; kms:GenerateDataKey allowed; kms:Decrypt allowed; on ${arn}\n`);
+  r = await sim(dir, 'node', 'set-role', 'node2', '--decrypt', 'deny', '--kms-key-arn', 'any');
+  assert.equal(r.stdout, 'node2: role tableau-server-node2; kms:GenerateDataKey allowed; kms:Decrypt denied; on any key ("*")\n');
 
   r = await sim('--show-kms-requests', dir, 'tsm', 'security', 'kms', 'set-mode', 'aws', '--aws-region', 'us-east-1', '--key-arn', arn);
   assert.equal(r.code, 0, r.stderr);
