@@ -1,9 +1,10 @@
 // tshark/capinfos as the independent oracle for the wire tests: what Wireshark's
 // dissectors make of our bytes is what a reviewer would see in a real capture.
+// The temp folder and tshark's field extraction are the capture tests' (test/src/capture/oracle.ts).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { fields, TempDir } from '../../src/capture/oracle.js';
+
+export { fields, TempDir };
 
 /** Checksum-status values of Wireshark's proto_checksum_enum_e. */
 export const CHECKSUM_BAD = '0';
@@ -16,31 +17,9 @@ export const CHECKSUM_PREFS = [
   '-o', 'udp.check_checksum:TRUE',
 ];
 
-export class TempDir {
-  readonly path = mkdtempSync(join(tmpdir(), 'cg-'));
-
-  file(name: string, bytes?: Uint8Array): string {
-    const p = join(this.path, name);
-    if (bytes) writeFileSync(p, bytes);
-    return p;
-  }
-
-  remove(): void {
-    rmSync(this.path, { recursive: true, force: true });
-  }
-}
-
 function run(cmd: string, args: string[]): string {
   // Silence tshark's "running as root" banner and keep stderr out of the result.
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-}
-
-/** One row per displayed packet, one column per field (multiple occurrences comma-joined). */
-export function fields(file: string, names: string[], o: { filter?: string; prefs?: string[] } = {}): string[][] {
-  const args = ['-r', file, ...(o.prefs ?? []), ...(o.filter ? ['-Y', o.filter] : []), '-T', 'fields', '-E', 'separator=|', '-E', 'occurrence=a', '-E', 'aggregator=,'];
-  for (const n of names) args.push('-e', n);
-  const out = run('tshark', args);
-  return out.split('\n').filter((l) => l.length > 0).map((l) => l.split('|'));
 }
 
 /** The single column of a single-field query, one entry per packet. */
