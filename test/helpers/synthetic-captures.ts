@@ -882,6 +882,13 @@ export function syntheticCaptures(): SyntheticCapture[] {
   ];
 }
 
+/** One synthetic capture by name, from a list made by syntheticCaptures(); throws when absent. */
+export function syntheticCaptureNamed(captures: readonly SyntheticCapture[], name: string): SyntheticCapture {
+  const c = captures.find((x) => x.name === name);
+  if (!c) throw new Error(`no synthetic capture ${name}`);
+  return c;
+}
+
 // ---------------------------------------------------------------- malformed
 
 function frameAt(i: number): Buffer {

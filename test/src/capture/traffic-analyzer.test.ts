@@ -11,18 +11,14 @@ import { portRanks, protocolName, TrafficAnalyzer } from '../../../src/capture/t
 import type { CaptureFacts } from '../../../src/capture/facts.js';
 import { NodeSet } from '../../../src/compliance/node-set.js';
 import { serviceFor } from '../../../src/compliance/services.js';
-import { syntheticCaptures, type SyntheticCapture } from '../../helpers/synthetic-captures.js';
+import { syntheticCaptureNamed, syntheticCaptures, type SyntheticCapture } from '../../helpers/synthetic-captures.js';
 import { ESP_NULL_HEURISTIC, IP_FIELDS, NO_REASSEMBLY, outerAddresses, outerIpLength, records, TempDir } from './oracle.js';
 
 const tmp = new TempDir();
 after(() => tmp.remove());
 
 const captures = syntheticCaptures();
-const byName = (name: string): SyntheticCapture => {
-  const c = captures.find((x) => x.name === name);
-  if (!c) throw new Error(`no synthetic capture ${name}`);
-  return c;
-};
+const byName = (name: string): SyntheticCapture => syntheticCaptureNamed(captures, name);
 const fileOf = (c: SyntheticCapture): string => tmp.file(`${c.name}.pcap`, c.bytes);
 
 async function analyze(c: SyntheticCapture): Promise<{ file: string; facts: CaptureFacts }> {

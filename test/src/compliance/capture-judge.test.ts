@@ -14,18 +14,14 @@ import { NodeSet } from '../../../src/compliance/node-set.js';
 import { defaultPolicy, DEFAULT_POLICY, type Policy } from '../../../src/compliance/policy.js';
 import { serviceFor } from '../../../src/compliance/services.js';
 import type { Check, Finding } from '../../../src/report/model.js';
-import { N1, N2, N3, OUT1, OUT2, syntheticCaptures, type SyntheticCapture } from '../../helpers/synthetic-captures.js';
+import { N1, N2, N3, OUT1, OUT2, syntheticCaptureNamed, syntheticCaptures, type SyntheticCapture } from '../../helpers/synthetic-captures.js';
 import { ESP_NULL_HEURISTIC, IP_FIELDS, isoFromEpoch, NO_REASSEMBLY, outerAddresses, outerIpLength, records, TempDir } from '../capture/oracle.js';
 
 const tmp = new TempDir();
 after(() => tmp.remove());
 
 const captures = syntheticCaptures();
-const byName = (name: string): SyntheticCapture => {
-  const c = captures.find((x) => x.name === name);
-  if (!c) throw new Error(`no synthetic capture ${name}`);
-  return c;
-};
+const byName = (name: string): SyntheticCapture => syntheticCaptureNamed(captures, name);
 const fileOf = (c: SyntheticCapture): string => tmp.file(`${c.name}.pcap`, c.bytes);
 const NOW = new Date('2026-11-23T12:00:00Z');
 
