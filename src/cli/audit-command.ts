@@ -9,10 +9,10 @@ import { NodeSet } from '../compliance/node-set.js';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from '../compliance/policy.js';
 import { BACKEND_SPEC_HELP, startKmsBackend } from '../kms/backend.js';
 import { REPORT_SCHEMA_ID, summarise, verdictOf, type Report } from '../report/model.js';
-import { renderReport, writeReportFile, REPORT_FORMATS, type ReportFormat } from '../report/write.js';
+import { writeReportFile, REPORT_FORMATS, type ReportFormat } from '../report/write.js';
 import { EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_FAIL, EXIT_PASS, InputError } from '../util/errors.js';
 import { toolInfo } from '../util/package-info.js';
-import { colorWanted } from './color.js';
+import { emitReport } from './emit-report.js';
 import type { CommandResult } from './main.js';
 import { progressBar } from './progress.js';
 
@@ -116,14 +116,7 @@ async function audit(folder: string, opts: AuditCliOptions): Promise<number> {
       ...audited.context,
     },
   };
-  const color = opts.format === 'text' && !opts.out && colorWanted(opts.color, process.stdout);
-  const content = renderReport(report, opts.format, { color });
-  if (opts.out) {
-    writeReportFile(opts.out, content);
-    process.stderr.write(`cryptgate: ${report.verdict.toUpperCase()} (${report.summary.pass} pass, ${report.summary.fail} fail, ${report.summary.skip} skip): report written to ${opts.out}\n`);
-  } else {
-    process.stdout.write(content.endsWith('\n') ? content : `${content}\n`);
-  }
+  emitReport(report, opts);
   if (opts.sign !== undefined && opts.out !== undefined) {
     const region = opts.region ?? /^arn:[\w-]+:kms:([a-z0-9-]+):/.exec(opts.sign)?.[1];
     const backend = await startKmsBackend(opts.kms, { ...(opts.kmsState !== undefined ? { stateDir: opts.kmsState } : {}), ...(region !== undefined ? { region } : {}) });

@@ -5,12 +5,12 @@ import { judgeCaptures } from '../compliance/capture-judge.js';
 import { NodeSet } from '../compliance/node-set.js';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from '../compliance/policy.js';
 import { REPORT_SCHEMA_ID, summarise, verdictOf, type Report } from '../report/model.js';
-import { renderReport, writeReportFile, type ReportFormat } from '../report/write.js';
+import type { ReportFormat } from '../report/write.js';
 import { EXIT_BAD_INPUT, EXIT_FAIL, EXIT_PASS, InputError } from '../util/errors.js';
 import { toolInfo } from '../util/package-info.js';
 import { progressBar } from './progress.js';
 import type { CommandResult } from './main.js';
-import { colorWanted } from './color.js';
+import { emitReport } from './emit-report.js';
 
 interface CheckCaptureOptions {
   nodes?: string;
@@ -89,14 +89,7 @@ async function checkCapture(files: string[], opts: CheckCaptureOptions): Promise
     summary: summarise(judgement.checks),
     context: { command: 'check capture', nodes: nodes.entries, policy: opts.policy ?? 'built-in default' },
   };
-  const color = opts.format === 'text' && !opts.out && colorWanted(opts.color, process.stdout);
-  const content = renderReport(report, opts.format, { color });
-  if (opts.out) {
-    writeReportFile(opts.out, content);
-    process.stderr.write(`cryptgate: ${report.verdict.toUpperCase()} (${report.summary.pass} pass, ${report.summary.fail} fail, ${report.summary.skip} skip): report written to ${opts.out}\n`);
-  } else {
-    process.stdout.write(content.endsWith('\n') ? content : `${content}\n`);
-  }
+  emitReport(report, opts);
   if (judgement.inconclusive) {
     process.stderr.write(`cryptgate: no traffic between the listed nodes (${nodes.entries.join(', ')}) in ${files.join(', ')}: nothing to judge; check --nodes and where the capture was taken\n`);
     return EXIT_BAD_INPUT;
