@@ -120,8 +120,6 @@ interface RuleMatch {
   misses: string[];
 }
 
-const ALL_PROFILES = 'all profiles';
-
 function coversPort(ranges: readonly { from: number; to: number }[], port: number | undefined): boolean {
   if (ranges.length === 0) return true;
   if (port === undefined) return false;
