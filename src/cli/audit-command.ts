@@ -3,11 +3,10 @@
 // policy's failOn, and optionally a KMS signature that `cryptgate verify` checks.
 import { Command, Option } from 'commander';
 import { runAudit } from '../audit/run-audit.js';
-import { signReport } from '../audit/signature.js';
 import { evaluateGate } from '../compliance/gate.js';
 import { NodeSet } from '../compliance/node-set.js';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from '../compliance/policy.js';
-import { BACKEND_SPEC_HELP, startKmsBackend } from '../kms/backend.js';
+import { BACKEND_SPEC_HELP } from '../kms/backend-spec.js';
 import { REPORT_SCHEMA_ID, summarise, verdictOf, type Report } from '../report/model.js';
 import { writeReportFile, REPORT_FORMATS, type ReportFormat } from '../report/write.js';
 import { EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_FAIL, EXIT_PASS, InputError } from '../util/errors.js';
@@ -118,21 +117,16 @@ async function audit(folder: string, opts: AuditCliOptions): Promise<number> {
   };
   emitReport(report, opts);
   if (opts.sign !== undefined && opts.out !== undefined) {
-    const region = opts.region ?? /^arn:[\w-]+:kms:([a-z0-9-]+):/.exec(opts.sign)?.[1];
-    const backend = await startKmsBackend(opts.kms, { ...(opts.kmsState !== undefined ? { stateDir: opts.kmsState } : {}), ...(region !== undefined ? { region } : {}) });
-    try {
-      const client = backend.client();
-      try {
-        const sig = await signReport(opts.out, client, opts.sign, backend.description);
-        const sigPath = `${opts.out}.sig.json`;
-        writeReportFile(sigPath, `${JSON.stringify(sig, null, 2)}\n`);
-        process.stderr.write(`cryptgate: signed ${opts.out} with ${sig.keyId} (${sig.signingAlgorithm}, ${backend.description}): ${sigPath}\n`);
-      } finally {
-        client.destroy();
-      }
-    } finally {
-      await backend.stop();
-    }
+    // Loaded only to sign: an audit without --sign should not pay for the AWS SDK.
+    const [{ withKmsClient }, { signReport }] = await Promise.all([import('../kms/backend.js'), import('../audit/signature.js')]);
+    const out = opts.out;
+    const key = opts.sign;
+    await withKmsClient(opts.kms, { keyId: key, region: opts.region, stateDir: opts.kmsState }, async (client, backend) => {
+      const sig = await signReport(out, client, key, backend.description);
+      const sigPath = `${out}.sig.json`;
+      writeReportFile(sigPath, `${JSON.stringify(sig, null, 2)}\n`);
+      process.stderr.write(`cryptgate: signed ${out} with ${sig.keyId} (${sig.signingAlgorithm}, ${backend.description}): ${sigPath}\n`);
+    });
   }
   if (!audited.judgedAnything) {
     process.stderr.write(`cryptgate: nothing to judge in ${folder}: no recognised evidence (${audited.files.length} file(s) read; see audit.evidence in the report)\n`);

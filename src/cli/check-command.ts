@@ -5,7 +5,7 @@ import { judgeCaptures } from '../compliance/capture-judge.js';
 import { NodeSet } from '../compliance/node-set.js';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from '../compliance/policy.js';
 import { REPORT_SCHEMA_ID, summarise, verdictOf, type Report } from '../report/model.js';
-import type { ReportFormat } from '../report/write.js';
+import { REPORT_FORMATS, type ReportFormat } from '../report/write.js';
 import { EXIT_BAD_INPUT, EXIT_FAIL, EXIT_PASS, InputError } from '../util/errors.js';
 import { toolInfo } from '../util/package-info.js';
 import { progressBar } from './progress.js';
@@ -30,7 +30,7 @@ export function registerCheckCommand(program: Command, result: CommandResult): v
     .argument('<file...>', 'capture files of one cluster (e.g. one per node): judged together as one verdict')
     .option('--nodes <list>', 'node addresses: comma-separated IPs or CIDRs (IPv4/IPv6); overrides the policy file\'s nodes')
     .option('--policy <file>', 'policy file (YAML or JSON): nodes, allowed IKE algorithms, service ports, waivers')
-    .addOption(new Option('--format <format>', 'report format').choices(['text', 'json', 'junit', 'sarif', 'html']).default('text'))
+    .addOption(new Option('--format <format>', 'report format').choices([...REPORT_FORMATS]).default('text'))
     .option('--out <file>', 'write the report to this file (atomically) instead of standard output')
     .option('--allow-truncated', 'judge a capture cut short mid-record on its complete records (the report says the evidence is incomplete)')
     .option('--no-color', 'no colour in the text report (also: NO_COLOR=1)')

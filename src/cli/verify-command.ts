@@ -3,7 +3,8 @@
 // holds the key cannot be reached (or does not have the key).
 import { Command, Option } from 'commander';
 import { readSignatureFile, verifyReport } from '../audit/signature.js';
-import { BACKEND_SPEC_HELP, startKmsBackend } from '../kms/backend.js';
+import { BACKEND_SPEC_HELP } from '../kms/backend-spec.js';
+import { withKmsClient } from '../kms/backend.js';
 import { EXIT_FAIL, EXIT_PASS } from '../util/errors.js';
 import type { CommandResult } from './main.js';
 
@@ -41,22 +42,13 @@ Exit codes: 0 the report is the one signed, 1 the report or its signature was ch
 async function verify(report: string, opts: VerifyOptions): Promise<number> {
   const sigPath = opts.signature ?? `${report}.sig.json`;
   const sig = readSignatureFile(sigPath);
-  const region = opts.region ?? /^arn:[\w-]+:kms:([a-z0-9-]+):/.exec(sig.keyId)?.[1];
-  const backend = await startKmsBackend(opts.kms, { ...(opts.kmsState !== undefined ? { stateDir: opts.kmsState } : {}), ...(region !== undefined ? { region } : {}) });
-  try {
-    const client = backend.client();
-    try {
-      const outcome = await verifyReport(report, sig, client);
-      if (outcome.ok) {
-        process.stdout.write(`OK: ${report} is the report signed at ${sig.signedAt} by ${outcome.keyId} (${outcome.algorithm}); checked with ${backend.description}\n`);
-        return EXIT_PASS;
-      }
-      process.stdout.write(`TAMPERED: ${outcome.reason}\n`);
-      return EXIT_FAIL;
-    } finally {
-      client.destroy();
+  return withKmsClient(opts.kms, { keyId: sig.keyId, region: opts.region, stateDir: opts.kmsState }, async (client, backend) => {
+    const outcome = await verifyReport(report, sig, client);
+    if (outcome.ok) {
+      process.stdout.write(`OK: ${report} is the report signed at ${sig.signedAt} by ${outcome.keyId} (${outcome.algorithm}); checked with ${backend.description}\n`);
+      return EXIT_PASS;
     }
-  } finally {
-    await backend.stop();
-  }
+    process.stdout.write(`TAMPERED: ${outcome.reason}\n`);
+    return EXIT_FAIL;
+  });
 }

@@ -89,6 +89,30 @@ function envCredentials(env: Record<string, string | undefined>): KmsCredentials
   return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
 
+/**
+ * Runs `use` with a client of a backend started for one job (signing or verifying a report),
+ * then destroys the client and stops the backend, whatever happens. The region defaults to
+ * the one in `keyId` when that is a key ARN.
+ */
+export async function withKmsClient<T>(
+  spec: string,
+  o: { keyId?: string | undefined; region?: string | undefined; stateDir?: string | undefined },
+  use: (client: KMSClient, backend: KmsBackend) => Promise<T>,
+): Promise<T> {
+  const region = o.region ?? (o.keyId !== undefined ? /^arn:[\w-]+:kms:([a-z0-9-]+):/.exec(o.keyId)?.[1] : undefined);
+  const backend = await startKmsBackend(spec, { stateDir: o.stateDir, region });
+  try {
+    const client = backend.client();
+    try {
+      return await use(client, backend);
+    } finally {
+      client.destroy();
+    }
+  } finally {
+    await backend.stop();
+  }
+}
+
 /** Starts (or attaches to) a KMS backend. InputError for a bad spec (exit 2), EnvironmentError when it cannot be started or reached (exit 3). */
 export async function startKmsBackend(spec: string, options: KmsBackendOptions = {}): Promise<KmsBackend> {
   const env = options.env ?? process.env;
