@@ -169,16 +169,37 @@ export interface KeyNeedle {
   bytes: Buffer;
 }
 
-/** Every encoding of a key a careless writer might use. */
-function encodings(k: Buffer): { name: string; bytes: Buffer }[] {
-  return [
-    { name: 'raw', bytes: k },
-    { name: 'hex', bytes: Buffer.from(k.toString('hex')) },
-    { name: 'HEX', bytes: Buffer.from(k.toString('hex').toUpperCase()) },
-    { name: 'base64', bytes: Buffer.from(k.toString('base64')) },
-    { name: 'base64url', bytes: Buffer.from(k.toString('base64url')) },
-    { name: 'JSON byte array', bytes: Buffer.from(JSON.stringify([...k])) },
-  ];
+const hexPairs = (k: Buffer): string[] => k.toString('hex').match(/../g) ?? [];
+/** Half a key is a leak too (and what a truncated log line would keep); none for keys under 16 bytes. */
+const half = (k: Buffer, second: boolean): Buffer | undefined => (k.length < 16 ? undefined : second ? k.subarray(k.length >> 1) : k.subarray(0, k.length >> 1));
+const hexOf = (b: Buffer | undefined): Buffer | undefined => (b === undefined ? undefined : Buffer.from(b.toString('hex')));
+
+/** Every encoding of a key a careless writer might use, whole or half. */
+export const KEY_ENCODINGS: readonly { name: string; of: (k: Buffer) => Buffer | undefined }[] = [
+  { name: 'raw', of: (k) => k },
+  { name: 'hex', of: (k) => Buffer.from(k.toString('hex')) },
+  { name: 'HEX', of: (k) => Buffer.from(k.toString('hex').toUpperCase()) },
+  { name: 'base64', of: (k) => Buffer.from(k.toString('base64')) },
+  // unpadded: the padded needle would miss it
+  { name: 'unpadded base64', of: (k) => Buffer.from(k.toString('base64').replace(/=+$/, '')) },
+  { name: 'base64url', of: (k) => Buffer.from(k.toString('base64url')) },
+  // a JSON array of bytes ("[12,34,…]") or Buffer.toJSON's data
+  { name: 'JSON byte array', of: (k) => Buffer.from(JSON.stringify([...k])) },
+  // console.log / util.inspect of a Buffer ("<Buffer 0a 1b …>"), and colon-separated hex
+  { name: 'space-separated hex', of: (k) => Buffer.from(hexPairs(k).join(' ')) },
+  { name: 'colon-separated hex', of: (k) => Buffer.from(hexPairs(k).join(':')) },
+  { name: 'raw first half', of: (k) => half(k, false) },
+  { name: 'raw second half', of: (k) => half(k, true) },
+  { name: 'hex first half', of: (k) => hexOf(half(k, false)) },
+  { name: 'hex second half', of: (k) => hexOf(half(k, true)) },
+];
+
+/** The needles for one key: each of KEY_ENCODINGS that applies to its length. */
+export function encodings(k: Buffer): { name: string; bytes: Buffer }[] {
+  return KEY_ENCODINGS.flatMap((e) => {
+    const bytes = e.of(k);
+    return bytes === undefined ? [] : [{ name: e.name, bytes }];
+  });
 }
 
 export interface PlaintextHit {
@@ -188,7 +209,7 @@ export interface PlaintextHit {
   encoding: string;
 }
 
-/** Where any of `keys`, in any of six encodings, appears in `files`. */
+/** Where any of `keys`, in any of KEY_ENCODINGS, appears in `files`. */
 export function plaintextKeyHits(files: readonly string[], keys: readonly KeyNeedle[]): PlaintextHit[] {
   const needles = keys.flatMap((k) => encodings(k.bytes).map((e) => ({ k, e })));
   const hits: PlaintextHit[] = [];

@@ -12,7 +12,7 @@ import { readLines } from '../src/evidence/lines.js';
 import { endKmsSession, kmsBackendForRun, nextScenarioId } from '../src/run/kms-session.js';
 import { unmetRequirements, type KmsRunFacts } from '../src/run/reproducibility.js';
 import { NOT_REPRODUCIBLE_MEDIA_TYPE, scenarioId, type NotReproducibleMarker } from '../src/run/scenario-report.js';
-import { identityGrants, keyPolicyGrants, plaintextKeyHits, sha256File } from './kms-evidence.js';
+import { identityGrants, KEY_ENCODINGS, keyPolicyGrants, plaintextKeyHits, sha256File } from './kms-evidence.js';
 import { KmsScenario, type Snapshot } from './kms-scenario.js';
 import type { CryptgateWorld } from './world.js';
 
@@ -70,7 +70,7 @@ After({ tags: '@kms', timeout: HOOK_TIMEOUT }, function (this: CryptgateWorld) {
     // No plaintext key in anything the scenario left: logs, key store, extracts, backups, transcripts.
     const files = s.files();
     const hits = plaintextKeyHits(files, s.keys);
-    this.observe({ plaintextKeyScan: `${s.keys.length} keys in 6 encodings`, files: files.length, hits: hits.length });
+    this.observe({ plaintextKeyScan: `${s.keys.length} keys in ${KEY_ENCODINGS.length} encodings`, files: files.length, hits: hits.length });
     assert.equal(hits.length, 0, `plaintext key material on disk: ${hits.slice(0, 5).map((h) => `${s.relative(h.file)} holds ${h.kind} ${h.id} (${h.encoding})`).join('; ')}`);
   } finally {
     s.end();

@@ -95,8 +95,11 @@ test('the plaintext-key scan finds a key in any of its encodings, and nothing in
       hits.map((h) => [h.file.slice(dir.length + 1), h.encoding]),
       [
         ['raw', 'raw'],
+        ['raw', 'raw first half'],
+        ['raw', 'raw second half'],
         ['hex', 'HEX'],
         ['b64', 'base64'],
+        ['b64', 'unpadded base64'],
         ['json', 'JSON byte array'],
       ],
     );

@@ -1,7 +1,7 @@
 // Shared by the simulated-cluster tests: an embedded KMS with a CMK, a cluster opened with
 // per-node role credentials, output capture, and a scanner for plaintext key material.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -9,6 +9,7 @@ import { startEmbeddedKms, type EmbeddedKms } from '../../../simulators/kms/inde
 import { embeddedKmsAccess, SimCluster, type SimOptions } from '../../../simulators/cluster/index.js';
 import { readConfig } from '../../../simulators/cluster/config.js';
 import { observeKeyMaterial, type KeyMaterialEvent } from '../../../simulators/cluster/test-hooks.js';
+import { encodings as keyEncodings, plaintextKeyHits } from '../../../steps/kms-evidence.js';
 
 // The AWS SDK warns once per process on Node 20; test output should show the tests.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -105,37 +106,12 @@ export function filesUnder(dir: string): string[] {
   return out;
 }
 
-/** Every encoding of a key a careless writer might use, whole or half. */
-export function encodings(k: Buffer): Buffer[] {
-  const hex = k.toString('hex');
-  const bytes = hex.match(/../g)!;
-  const whole = [
-    k,
-    Buffer.from(hex),
-    Buffer.from(hex.toUpperCase()),
-    Buffer.from(k.toString('base64')),
-    Buffer.from(k.toString('base64').replace(/=+$/, '')), // unpadded: the padded needle would miss it
-    Buffer.from(k.toString('base64url')),
-    // a JSON array of bytes ("[12,34,…]") or Buffer.toJSON's data
-    Buffer.from(JSON.stringify([...k])),
-    // console.log / util.inspect of a Buffer ("<Buffer 0a 1b …>"), and colon-separated hex
-    Buffer.from(bytes.join(' ')),
-    Buffer.from(bytes.join(':')),
-  ];
-  // Half a key is a leak too (and what a truncated log line would keep): raw and hex halves.
-  const h = k.length >> 1;
-  const halves = k.length >= 16 ? [k.subarray(0, h), k.subarray(h)].flatMap((x) => [Buffer.from(x), Buffer.from(x.toString('hex'))]) : [];
-  return [...whole, ...halves];
-}
+/** The needles assertNoKeyIn looks for, one per encoding the steps' scan knows (KEY_ENCODINGS). */
+export const encodings = (k: Buffer): Buffer[] => keyEncodings(k).map((e) => e.bytes);
 
-/** Fails naming the file and key if any key, in any encoding, appears in any file. */
+/** Fails naming the file and key if any key, in any encoding (steps/kms-evidence.ts KEY_ENCODINGS), appears in any file. */
 export function assertNoKeyIn(files: string[], keys: KeyMaterialEvent[]): void {
   assert.ok(keys.length > 0, 'the test observed no key material: the hook is not wired');
-  const needles = keys.flatMap((k) => encodings(k.bytes).map((b) => ({ b, k })));
-  for (const f of files) {
-    const data = readFileSync(f);
-    for (const { b, k } of needles) {
-      assert.equal(data.indexOf(b), -1, `${f} contains plaintext ${k.kind} ${k.id}`);
-    }
-  }
+  const hit = plaintextKeyHits(files, keys)[0];
+  assert.equal(hit, undefined, hit && `${hit.file} contains plaintext ${hit.kind} ${hit.id} (${hit.encoding})`);
 }
