@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { renderReport, writeReportFile } from '../report/write.js';
 import { renderConformance } from '../run/conformance.js';
+import { BACKEND_SPEC_HELP, checkBackendSpec } from '../kms/backend-spec.js';
 import { EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_FAIL, EXIT_PASS, InputError } from '../util/errors.js';
 import type { CommandResult } from './main.js';
 import { colorWanted } from './color.js';
@@ -19,7 +20,7 @@ export function registerRunCommand(program: Command, result: CommandResult): voi
   program
     .command('run')
     .description('run the Gherkin suite of documented behaviour and write compliance reports')
-    .addOption(new Option('--kms <backend>', 'KMS backend: embedded, moto, localstack, or an endpoint URL').default('embedded'))
+    .addOption(new Option('--kms <backend>', `KMS backend: ${BACKEND_SPEC_HELP}`).default('embedded'))
     .addOption(
       new Option('--wire <mode>', 'wire of the IPsec scenarios: simulated, or strongswan (real strongSwan in network namespaces; needs root, else falls back and says why)')
         .choices(['simulated', 'strongswan'])
@@ -72,17 +73,4 @@ backend that cannot be started (exit 3).`,
         result.exitCode = report.verdict === 'pass' ? EXIT_PASS : EXIT_FAIL;
       }
     });
-}
-
-/** A usage mistake in --kms is exit 2 before anything runs (a backend that will not start is exit 3, later). */
-function checkBackendSpec(spec: string): void {
-  if (['embedded', 'moto', 'localstack'].includes(spec)) return;
-  let ok = false;
-  try {
-    const u = new URL(spec);
-    ok = u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new InputError(`--kms ${spec}: expected embedded, moto, localstack, or an http(s):// endpoint URL`);
 }

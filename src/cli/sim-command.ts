@@ -17,7 +17,7 @@ import {
   DisableKeyCommand,
   EnableKeyCommand,
   GetKeyPolicyCommand,
-  KMSClient,
+  type KMSClient,
   PutKeyPolicyCommand,
   RotateKeyOnDemandCommand,
   ScheduleKeyDeletionCommand,
@@ -37,6 +37,7 @@ import { describeKmsError } from '../../simulators/cluster/kms-access.js';
 import { readConfig } from '../../simulators/cluster/config.js';
 import { readStorage } from '../../simulators/cluster/kms-storage.js';
 import { EXIT_ENVIRONMENT, EnvironmentError, InputError } from '../util/errors.js';
+import { kmsClient } from '../kms/client.js';
 import type { CommandResult } from './main.js';
 import { simWireCapture } from './sim-wire.js';
 
@@ -165,14 +166,14 @@ async function kmsAccess(config: ClusterConfig): Promise<{ access: KmsAccess; ad
       ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}),
     };
     c.access = endpointKmsAccess(endpoint, config.region, creds);
-    c.admin = () => new KMSClient({ endpoint, region: config.region, credentials: creds, maxAttempts: 3 });
+    c.admin = () => kmsClient({ endpoint, region: config.region, credentials: creds, maxAttempts: 3 });
   } else {
     const b = config.kmsBackend as { kind: 'embedded'; stateDir: string };
     const stateDir = isAbsolute(b.stateDir) ? b.stateDir : join(c.dir, b.stateDir);
     c.kms = await startEmbeddedKms({ port: 0, stateDir, region: config.region });
     const kms = c.kms;
     c.access = embeddedKmsAccess(kms, config.nodes);
-    c.admin = () => new KMSClient({ endpoint: kms.endpoint, region: config.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 3 });
+    c.admin = () => kmsClient({ endpoint: kms.endpoint, region: config.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 3 });
   }
   return { access: c.access, admin: c.admin };
 }

@@ -17,7 +17,7 @@ import {
   MOTO_CAPABILITIES,
   type KmsCapabilities,
 } from './capabilities.js';
-import { BACKEND_SPEC_HELP } from './backend-spec.js';
+import { endpointUrl } from './backend-spec.js';
 import { kmsClient, type KmsCredentials } from './client.js';
 import { kmsFailureKind } from './errors.js';
 import { httpGet } from './http-get.js';
@@ -72,8 +72,6 @@ export interface KmsBackendOptions {
 
 const REGION = /^([a-z]+-){2,3}\d+$/;
 const TEST_CREDENTIALS: KmsCredentials = Object.freeze({ accessKeyId: 'test', secretAccessKey: 'test' });
-
-export { BACKEND_SPEC_HELP };
 
 function regionFor(options: KmsBackendOptions, env: Record<string, string | undefined>, hostRegion?: string): string {
   const region = options.region ?? hostRegion ?? (env['AWS_REGION'] || undefined) ?? (env['AWS_DEFAULT_REGION'] || undefined) ?? 'us-east-1';
@@ -194,14 +192,7 @@ async function attachEndpoint(
   env: Record<string, string | undefined>,
   clientOpts: { maxAttempts: number | undefined; timeoutMs: number | undefined },
 ): Promise<KmsBackend> {
-  let url: URL;
-  try {
-    url = new URL(spec);
-  } catch {
-    throw new InputError(`--kms ${spec}: expected ${BACKEND_SPEC_HELP}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError(`--kms ${spec}: expected ${BACKEND_SPEC_HELP}`);
-  if (url.username || url.password) throw new InputError(`--kms ${spec}: credentials do not belong in the URL; use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`);
+  const url = endpointUrl(spec);
   const endpoint = url.origin + (url.pathname === '/' ? '' : url.pathname.replace(/\/$/, ''));
   const awsHost = AWS_HOST.exec(url.hostname);
   const region = regionFor(options, env, awsHost?.[1]);
