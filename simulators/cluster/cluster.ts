@@ -108,8 +108,6 @@ export class KmsCallError extends EnvironmentError {
   }
 }
 
-const nodeOrder = (c: ClusterConfig): NodeConfig[] => c.nodes;
-
 /** Creates a new cluster in `dir` (empty or absent). cluster.json is written last: it is the commit point. */
 export async function initCluster(dirArg: string, o: InitOptions & { now?: () => Date } = {}): Promise<ClusterConfig> {
   const dir = resolve(dirArg);
@@ -380,7 +378,7 @@ export class SimCluster {
   // ---------------------------------------------------------------- server lifecycle
 
   private running(service: ServiceName): NodeConfig[] {
-    return nodeOrder(this.config).filter((n) => n.services[service].state === 'Running');
+    return this.config.nodes.filter((n) => n.services[service].state === 'Running');
   }
 
   private requireRunning(): void {
@@ -418,7 +416,7 @@ export class SimCluster {
   }
 
   private async startServices(): Promise<void> {
-    for (const n of nodeOrder(this.config)) await this.startNode(n);
+    for (const n of this.config.nodes) await this.startNode(n);
     this.config.server = 'running';
     this.saveConfig();
   }

@@ -108,10 +108,6 @@ export function configPath(dir: string): string {
   return join(dir, LAYOUT.cluster);
 }
 
-export function isCluster(dir: string): boolean {
-  return existsSync(configPath(dir));
-}
-
 export function writeConfig(dir: string, config: ClusterConfig): void {
   writeFileAtomic(configPath(dir), `${JSON.stringify(config, null, 2)}\n`, 0o644);
 }

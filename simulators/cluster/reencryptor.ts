@@ -113,22 +113,11 @@ export class Reencryptor {
 
 /**
  * Re-encrypts `file` in place under a fresh data key wrapped by `target.mek`, streaming chunk
- * by chunk with flat memory. The extract id, name and creation time stay.
- */
-export async function reencryptExtract(file: string, oldDataKeyFor: (h: ExtractHeader) => Buffer, target: ReencryptTarget): Promise<Reencrypted> {
-  const r = new Reencryptor();
-  try {
-    return await (await streamReencryption(r, file, oldDataKeyFor, target)).committed;
-  } finally {
-    await r.close();
-  }
-}
-
-/**
- * reencryptExtract in two stages, so a job overlaps one extract's commit with the next one's
- * cipher work. Resolves when the worker has computed every chunk and issued its write (the
- * keys are gone by then); `committed` settles when the new file is fsynced whole and renamed
- * over the old one, or has failed and been removed. Callers must await `committed`.
+ * by chunk with flat memory; the extract id, name and creation time stay. In two stages, so a
+ * job overlaps one extract's commit with the next one's cipher work: resolves when the worker
+ * has computed every chunk and issued its write (the keys are gone by then); `committed`
+ * settles when the new file is fsynced whole and renamed over the old one, or has failed and
+ * been removed. Callers must await `committed`.
  */
 export async function streamReencryption(
   r: Reencryptor,
