@@ -7,12 +7,12 @@ import { relative } from 'node:path';
 import { judgeCaptures, type CaptureJudgement } from '../compliance/capture-judge.js';
 import { NodeSet } from '../compliance/node-set.js';
 import type { Policy } from '../compliance/policy.js';
-import type { RuleContext } from '../compliance/rule-kit.js';
-import { ESP_ONLY } from '../compliance/rules/esp-only.js';
-import { NO_ESP_NULL } from '../compliance/rules/no-esp-null.js';
-import { NO_AH_ONLY } from '../compliance/rules/no-ah-only.js';
-import { IKE_POLICY } from '../compliance/rules/ike-policy.js';
-import { CAPTURE_EVIDENCE } from '../compliance/rules/capture-evidence.js';
+import { skippedCheck, type CheckMeta, type RuleContext } from '../compliance/rule-kit.js';
+import { ESP_ONLY_META } from '../compliance/rules/esp-only.js';
+import { NO_ESP_NULL_META } from '../compliance/rules/no-esp-null.js';
+import { NO_AH_ONLY_META } from '../compliance/rules/no-ah-only.js';
+import { IKE_POLICY_META } from '../compliance/rules/ike-policy.js';
+import { CAPTURE_EVIDENCE_META } from '../compliance/rules/capture-evidence.js';
 import { kmsStatusCheck } from '../compliance/rules/kms-status.js';
 import { kmsNodeReachCheck } from '../compliance/rules/kms-node-reach.js';
 import { consensusCmk, keySightings, kmsKeyConsistencyCheck } from '../compliance/rules/kms-key-consistency.js';
@@ -64,18 +64,8 @@ function serviceOf(file: EvidenceFile): string {
   return classifyLogFile(file.path)?.service ?? /^(?:nativeapi_)?([a-z]+)/.exec(file.rel.split('/').pop() ?? '')?.[1] ?? 'unknown';
 }
 
-/** The capture checks' ids, for a "no evidence" skip when there is no capture or no node list. */
-const CAPTURE_CHECKS: { id: string; title: string; behaviour: string[]; severity: Check['severity'] }[] = [
-  { id: ESP_ONLY, title: 'All traffic between cluster nodes travels inside IPsec ESP', behaviour: ['IPSEC-5', 'IPSEC-6'], severity: 'critical' },
-  { id: NO_ESP_NULL, title: 'ESP between nodes encrypts (no ESP-NULL)', behaviour: ['IPSEC-4'], severity: 'high' },
-  { id: NO_AH_ONLY, title: 'No AH-only (integrity without encryption) between nodes', behaviour: ['IPSEC-4'], severity: 'high' },
-  { id: IKE_POLICY, title: 'IKE key exchange uses the configured strength', behaviour: ['IPSEC-3'], severity: 'high' },
-  { id: CAPTURE_EVIDENCE, title: 'The capture evidence was read completely', behaviour: ['IPSEC-5'], severity: 'medium' },
-];
-
-function skipped(def: (typeof CAPTURE_CHECKS)[number], message: string): Check {
-  return { ...def, status: 'skip', findings: [{ message, severity: 'info', evidence: {} }], observed: [] };
-}
+/** The capture checks, for a "no evidence" skip when there is no capture or no node list. */
+const CAPTURE_CHECKS: readonly CheckMeta[] = [ESP_ONLY_META, NO_ESP_NULL_META, NO_AH_ONLY_META, IKE_POLICY_META, CAPTURE_EVIDENCE_META];
 
 export async function runAudit(o: AuditOptions): Promise<AuditResult> {
   const now = o.now ?? new Date();
@@ -121,9 +111,9 @@ export async function runAudit(o: AuditOptions): Promise<AuditResult> {
     let captureJudgement: CaptureJudgement | undefined;
     const checks: Check[] = [];
     if (captures.length === 0) {
-      for (const def of CAPTURE_CHECKS) checks.push(skipped(def, 'No evidence: no packet capture (pcap/pcapng) in the folder; capture node-to-node traffic (e.g. `pktmon` or `tcpdump -i any -s 0 -w node1.pcap`) to judge it'));
+      for (const meta of CAPTURE_CHECKS) checks.push(skippedCheck(meta, 'No evidence: no packet capture (pcap/pcapng) in the folder; capture node-to-node traffic (e.g. `pktmon` or `tcpdump -i any -s 0 -w node1.pcap`) to judge it'));
     } else if (!nodeList) {
-      for (const def of CAPTURE_CHECKS) checks.push(skipped(def, `Not judged: ${captures.length} capture(s) but no node list; pass --nodes, list nodes in the policy file, or add the nodes' IPsec exports`));
+      for (const meta of CAPTURE_CHECKS) checks.push(skippedCheck(meta, `Not judged: ${captures.length} capture(s) but no node list; pass --nodes, list nodes in the policy file, or add the nodes' IPsec exports`));
     } else {
       captureJudgement = await judgeCaptures({
         files: captures.map((c) => c.path),

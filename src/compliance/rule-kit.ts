@@ -47,8 +47,23 @@ export function statusOf(findings: readonly Finding[], checkSeverity: Severity):
   return findings.some((f) => (f.severity ?? checkSeverity) !== 'info') ? 'fail' : 'pass';
 }
 
+/** What a check is before any evidence: one constant per rule, shared by its judged and its skipped form. */
+export type CheckMeta = Pick<Check, 'id' | 'title' | 'behaviour' | 'severity'>;
+
 export function makeCheck(fields: Omit<Check, 'status'> & { status?: CheckStatus }): Check {
-  return { ...fields, status: fields.status ?? statusOf(fields.findings, fields.severity) };
+  // A fresh behaviour list per check: the fields usually spread a rule's shared CheckMeta.
+  return { ...fields, behaviour: [...fields.behaviour], status: fields.status ?? statusOf(fields.findings, fields.severity) };
+}
+
+/** A check that could not be judged at all: `skip`, with one info finding saying why. */
+export function skippedCheck(meta: CheckMeta, message: string, evidence: Record<string, unknown> = {}): Check {
+  return { ...meta, behaviour: [...meta.behaviour], status: 'skip', findings: [{ message, severity: 'info', evidence }], observed: [] };
+}
+
+/** Turns a judged check into a `skip` (nothing to judge after all), adding the info finding that says why. */
+export function markSkipped(check: Check, message: string, evidence: Record<string, unknown> = {}): void {
+  check.status = 'skip';
+  check.findings.push({ message, severity: 'info', evidence });
 }
 
 /** Unordered pair key: both directions of a node pair report as one. */

@@ -4,9 +4,10 @@
 import type { CaptureTotals } from '../../capture/facts.js';
 import type { CaptureSummary } from '../../capture/reader.js';
 import type { Check, Finding } from '../../report/model.js';
-import { makeCheck } from '../rule-kit.js';
+import { makeCheck, markSkipped, type CheckMeta } from '../rule-kit.js';
 
 export const CAPTURE_EVIDENCE = 'capture.evidence';
+export const CAPTURE_EVIDENCE_META: CheckMeta = { id: CAPTURE_EVIDENCE, title: 'The capture evidence was read completely', behaviour: ['IPSEC-5'], severity: 'medium' };
 
 export function captureEvidenceCheck(files: readonly { path: string; summary: CaptureSummary }[], totals: CaptureTotals): Check {
   const findings: Finding[] = [];
@@ -43,17 +44,7 @@ export function captureEvidenceCheck(files: readonly { path: string; summary: Ca
     interfaces: summary.interfaces,
     truncated: summary.truncated !== undefined,
   }));
-  const check = makeCheck({
-    id: CAPTURE_EVIDENCE,
-    title: 'The capture evidence was read completely',
-    behaviour: ['IPSEC-5'],
-    severity: 'medium',
-    findings,
-    observed,
-  });
-  if (totals.packets === 0) {
-    check.status = 'skip';
-    check.findings.push({ message: 'The capture holds no packets', severity: 'info', evidence: {} });
-  }
+  const check = makeCheck({ ...CAPTURE_EVIDENCE_META, findings, observed });
+  if (totals.packets === 0) markSkipped(check, 'The capture holds no packets');
   return check;
 }

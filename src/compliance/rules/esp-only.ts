@@ -6,10 +6,18 @@ import type { CaptureFacts, ConversationFacts } from '../../capture/facts.js';
 import type { Check, Finding } from '../../report/model.js';
 import { serviceFor } from '../services.js';
 import { formatBytes } from '../../util/format.js';
-import { isoTime, makeCheck, pairKey, withWaiver, type RuleContext } from '../rule-kit.js';
+import { isoTime, makeCheck, markSkipped, pairKey, withWaiver, type CheckMeta, type RuleContext } from '../rule-kit.js';
 import type { NodeSet } from '../node-set.js';
 
 export const ESP_ONLY = 'ipsec.esp-only';
+export const ESP_ONLY_META: CheckMeta = {
+  id: ESP_ONLY,
+  title: 'All traffic between cluster nodes travels inside IPsec ESP',
+  // IPSEC-6 (external clients, gateway-only nodes) is only ever reported here, as info: a
+  // failure is always a flow between nodes, IPSEC-5, and its findings say so.
+  behaviour: ['IPSEC-5', 'IPSEC-6'],
+  severity: 'critical',
+};
 
 export interface EspOnlyInput {
   facts: CaptureFacts;
@@ -83,20 +91,14 @@ export function espOnlyCheck(input: EspOnlyInput, ctx: RuleContext): Check {
   const observed = nodePairObservations(input);
   const interNode = facts.pairs.filter((p) => p.srcNode && p.dstNode && p.packets > p.controlPackets);
   const check = makeCheck({
-    id: ESP_ONLY,
-    title: 'All traffic between cluster nodes travels inside IPsec ESP',
-    // IPSEC-6 (external clients, gateway-only nodes) is only ever reported here, as info: a
-    // failure is always a flow between nodes, IPSEC-5, and its findings say so.
-    behaviour: ['IPSEC-5', 'IPSEC-6'],
-    severity: 'critical',
+    ...ESP_ONLY_META,
     findings,
     observed,
     remediation:
       'Add or fix the server-to-server connection security rule on both nodes of each listed pair (endpoint 1 = this node, endpoint 2 = every other node, "Require authentication for inbound and outbound connections"), and require encryption in the IPsec defaults; then capture again.',
   });
   if (interNode.length === 0 && check.status === 'pass') {
-    check.status = 'skip';
-    check.findings.push({ message: 'No traffic between the listed nodes in the capture: nothing to judge (check --nodes and the capture point)', severity: 'info', evidence: { nodes: input.nodes.entries } });
+    markSkipped(check, 'No traffic between the listed nodes in the capture: nothing to judge (check --nodes and the capture point)', { nodes: input.nodes.entries });
   }
   return check;
 }

@@ -6,9 +6,10 @@ import type { IkeObservation } from '../../capture/facts.js';
 import { suiteNames, type SuiteNames } from '../../capture/ike-suite.js';
 import { AEAD_CIPHER, type IkePolicy } from '../policy.js';
 import { assembleIkeSas, type IkeSaRecord } from '../ike-sas.js';
-import { isoTime, makeCheck, withWaiver, type RuleContext } from '../rule-kit.js';
+import { isoTime, makeCheck, markSkipped, withWaiver, type CheckMeta, type RuleContext } from '../rule-kit.js';
 
 export const IKE_POLICY = 'ipsec.ike-policy';
+export const IKE_POLICY_META: CheckMeta = { id: IKE_POLICY, title: 'IKE key exchange uses the configured strength', behaviour: ['IPSEC-3'], severity: 'high' };
 
 /** What is wrong with a suite under the policy; empty when it complies. */
 export function suiteProblems(s: SuiteNames, policy: IkePolicy): string[] {
@@ -91,22 +92,14 @@ export function ikePolicyCheck(ike: readonly IkeObservation[], ctx: RuleContext,
   }
   const negotiated = sas.filter((sa) => sa.status === 'negotiated').length;
   const check = makeCheck({
-    id: IKE_POLICY,
-    title: 'IKE key exchange uses the configured strength',
-    behaviour: ['IPSEC-3'],
-    severity: 'high',
+    ...IKE_POLICY_META,
     findings,
     observed,
     remediation:
       'In the IPsec defaults, Key Exchange (main mode): use SHA-256 integrity, AES-CBC 256 encryption and a Diffie-Hellman group of 14 or stronger (not 22-24), and remove weaker methods from the list on every node.',
   });
   if (negotiated === 0 && check.status === 'pass') {
-    check.status = 'skip';
-    check.findings.push({
-      message: 'No IKE SA negotiation between nodes in the capture (the SAs were set up before it started): capture across an IPsec restart or rekey to judge the key exchange',
-      severity: 'info',
-      evidence: { ikeMessages: ike.length },
-    });
+    markSkipped(check, 'No IKE SA negotiation between nodes in the capture (the SAs were set up before it started): capture across an IPsec restart or rekey to judge the key exchange', { ikeMessages: ike.length });
   }
   return check;
 }

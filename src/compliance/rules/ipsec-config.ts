@@ -17,12 +17,15 @@ import { ikeSuite } from '../../ipsec/iana.js';
 import { describeAuthMethod, describeMainModeProposal, describeQuickModeProposal, offeredQuickModeProposals, proposalEncrypts, type MainModeProposal, type NodeIpsecPolicy, type QuickModeCryptoSet, type QuickModeProposal } from '../../ipsec/policy-model.js';
 import type { Check, Finding } from '../../report/model.js';
 import { NodeSet } from '../node-set.js';
-import { makeCheck, withWaiver, type RuleContext } from '../rule-kit.js';
+import { makeCheck, skippedCheck, withWaiver, type CheckMeta, type RuleContext } from '../rule-kit.js';
 import { suiteProblems } from './ike-policy.js';
 
 export const IPSEC_RULES = 'ipsec.rules';
 export const IPSEC_MAIN_MODE = 'ipsec.main-mode';
 export const IPSEC_QUICK_MODE = 'ipsec.quick-mode';
+export const IPSEC_RULES_META: CheckMeta = { id: IPSEC_RULES, title: 'Each node has a server-to-server rule to every other node, requiring authentication both ways', behaviour: ['IPSEC-1', 'IPSEC-2'], severity: 'critical' };
+export const IPSEC_MAIN_MODE_META: CheckMeta = { id: IPSEC_MAIN_MODE, title: 'Key exchange (main mode): SHA-256, AES-CBC-256, strong Diffie-Hellman', behaviour: ['IPSEC-3'], severity: 'high' };
+export const IPSEC_QUICK_MODE_META: CheckMeta = { id: IPSEC_QUICK_MODE, title: 'Data protection (quick mode): require encryption, AES 256 first', behaviour: ['IPSEC-4'], severity: 'high' };
 
 export interface NodeConfigEvidence {
   policy: NodeIpsecPolicy;
@@ -31,16 +34,6 @@ export interface NodeConfigEvidence {
   notes: string[];
   weakAuth: { rule: string; methods: string[] }[];
 }
-
-const noEvidence = (id: string, title: string, behaviour: string[], severity: Check['severity'], what: string): Check => ({
-  id,
-  title,
-  behaviour,
-  status: 'skip',
-  severity,
-  findings: [{ message: `No evidence: ${what}`, severity: 'info', evidence: {} }],
-  observed: [],
-});
 
 /** Rules that protect traffic from this node to `peer`: enabled, this node in endpoint 1, the peer in endpoint 2. */
 export function coveringRules(node: NodeIpsecPolicy, peer: string) {
@@ -60,7 +53,7 @@ export function gatewayOnlyTest(ctx: RuleContext): (address: string) => boolean 
 }
 
 export function ipsecRulesCheck(nodes: readonly NodeConfigEvidence[], ctx: RuleContext): Check {
-  if (nodes.length === 0) return noEvidence(IPSEC_RULES, 'Each node has a server-to-server rule to every other node, requiring authentication both ways', ['IPSEC-1', 'IPSEC-2'], 'critical', 'no Windows IPsec rule export (Get-NetIPsecRule | ConvertTo-Json, or netsh advfirewall consec show rule name=all) in the folder');
+  if (nodes.length === 0) return skippedCheck(IPSEC_RULES_META, 'No evidence: no Windows IPsec rule export (Get-NetIPsecRule | ConvertTo-Json, or netsh advfirewall consec show rule name=all) in the folder');
   const findings: Finding[] = [];
   const observed: Record<string, unknown>[] = [];
   const isGatewayOnly = gatewayOnlyTest(ctx);
@@ -100,10 +93,7 @@ export function ipsecRulesCheck(nodes: readonly NodeConfigEvidence[], ctx: RuleC
     for (const note of n.notes) findings.push({ message: `${p.name}: ${note}`, severity: 'info', evidence: { node: p.name } });
   }
   return makeCheck({
-    id: IPSEC_RULES,
-    title: 'Each node has a server-to-server rule to every other node, requiring authentication both ways',
-    behaviour: ['IPSEC-1', 'IPSEC-2'],
-    severity: 'critical',
+    ...IPSEC_RULES_META,
     findings,
     observed,
     remediation:
@@ -148,7 +138,7 @@ function pairsSettlingOn(p: MainModeProposal, self: NodeConfigEvidence, all: rea
 
 export function ipsecMainModeCheck(nodes: readonly NodeConfigEvidence[], ctx: RuleContext): Check {
   const exported = nodes.filter((n) => n.sources.mainMode !== null);
-  if (exported.length === 0) return noEvidence(IPSEC_MAIN_MODE, 'Key exchange (main mode): SHA-256, AES-CBC-256, strong Diffie-Hellman', ['IPSEC-3'], 'high', 'no main mode crypto set export (Get-NetIPsecMainModeCryptoSet | ConvertTo-Json) in the folder');
+  if (exported.length === 0) return skippedCheck(IPSEC_MAIN_MODE_META, 'No evidence: no main mode crypto set export (Get-NetIPsecMainModeCryptoSet | ConvertTo-Json) in the folder');
   const findings: Finding[] = [];
   const observed: Record<string, unknown>[] = [];
   for (const n of exported) {
@@ -173,10 +163,7 @@ export function ipsecMainModeCheck(nodes: readonly NodeConfigEvidence[], ctx: Ru
   }
   for (const n of nodes.filter((x) => x.sources.mainMode === null)) findings.push({ message: `${n.policy.name}: no main mode crypto set exported: not judged`, severity: 'info', evidence: { node: n.policy.name } });
   return makeCheck({
-    id: IPSEC_MAIN_MODE,
-    title: 'Key exchange (main mode): SHA-256, AES-CBC-256, strong Diffie-Hellman',
-    behaviour: ['IPSEC-3'],
-    severity: 'high',
+    ...IPSEC_MAIN_MODE_META,
     findings,
     observed,
     remediation: 'IPsec Settings → Customize → Key exchange (Advanced) → Customize: keep only SHA-256 / AES-CBC 256 / Diffie-Hellman group 14 or stronger, and tick "Use Diffie-Hellman for enhanced security".',
@@ -210,7 +197,7 @@ export function quickModeProblems(set: QuickModeCryptoSet): { message: string; s
 
 export function ipsecQuickModeCheck(nodes: readonly NodeConfigEvidence[], ctx: RuleContext): Check {
   const exported = nodes.filter((n) => n.sources.quickMode !== null || n.policy.rules.some((r) => r.quickMode));
-  if (exported.length === 0) return noEvidence(IPSEC_QUICK_MODE, 'Data protection (quick mode): require encryption, AES 256 first', ['IPSEC-4'], 'high', 'no quick mode crypto set export (Get-NetIPsecQuickModeCryptoSet | ConvertTo-Json, or QuickModeSecMethods in netsh rule output) in the folder');
+  if (exported.length === 0) return skippedCheck(IPSEC_QUICK_MODE_META, 'No evidence: no quick mode crypto set export (Get-NetIPsecQuickModeCryptoSet | ConvertTo-Json, or QuickModeSecMethods in netsh rule output) in the folder');
   const findings: Finding[] = [];
   const observed: Record<string, unknown>[] = [];
   for (const n of exported) {
@@ -226,10 +213,7 @@ export function ipsecQuickModeCheck(nodes: readonly NodeConfigEvidence[], ctx: R
     }
   }
   return makeCheck({
-    id: IPSEC_QUICK_MODE,
-    title: 'Data protection (quick mode): require encryption, AES 256 first',
-    behaviour: ['IPSEC-4'],
-    severity: 'high',
+    ...IPSEC_QUICK_MODE_META,
     findings,
     observed,
     remediation: 'IPsec Settings → Customize → Data protection (Advanced) → Customize: tick "Require encryption for all connection security rules that use these settings" and put ESP AES-CBC 256 / SHA-256 (or AES-GCM 256) at the top.',

@@ -13,22 +13,19 @@ import { ikeSuite } from '../../ipsec/iana.js';
 import { describeMainModeProposal } from '../../ipsec/policy-model.js';
 import type { Check, Finding } from '../../report/model.js';
 import { assembleIkeSas } from '../ike-sas.js';
-import { isoTime, makeCheck, pairKey, withWaiver, type RuleContext } from '../rule-kit.js';
+import { isoTime, makeCheck, markSkipped, pairKey, skippedCheck, withWaiver, type CheckMeta, type RuleContext } from '../rule-kit.js';
 import { coveringRules, gatewayOnlyTest, type NodeConfigEvidence } from './ipsec-config.js';
 
 export const IPSEC_RULE_COVERAGE = 'ipsec.rule-coverage';
 export const IPSEC_PROPOSALS_ALLOWED = 'ipsec.proposals-allowed';
-
-function skip(id: string, title: string, behaviour: string[], severity: Check['severity'], why: string): Check {
-  return { id, title, behaviour, status: 'skip', severity, findings: [{ message: why, severity: 'info', evidence: {} }], observed: [] };
-}
+export const IPSEC_RULE_COVERAGE_META: CheckMeta = { id: IPSEC_RULE_COVERAGE, title: 'Every node pair seen on the wire is covered by a rule on both nodes', behaviour: ['IPSEC-1', 'IPSEC-5'], severity: 'critical' };
+export const IPSEC_PROPOSALS_ALLOWED_META: CheckMeta = { id: IPSEC_PROPOSALS_ALLOWED, title: "Each IKE SA on the wire used a proposal both nodes' crypto sets allow", behaviour: ['IPSEC-3'], severity: 'high' };
 
 const owner = (nodes: readonly NodeConfigEvidence[], address: string): NodeConfigEvidence | undefined => nodes.find((n) => n.policy.addresses.includes(address));
 
 export function ipsecRuleCoverageCheck(nodes: readonly NodeConfigEvidence[], facts: CaptureFacts | undefined, ctx: RuleContext): Check {
-  const title = 'Every node pair seen on the wire is covered by a rule on both nodes';
-  if (!facts) return skip(IPSEC_RULE_COVERAGE, title, ['IPSEC-1', 'IPSEC-5'], 'critical', 'No evidence: no capture was judged, so there are no node pairs to check the rules against');
-  if (nodes.length === 0) return skip(IPSEC_RULE_COVERAGE, title, ['IPSEC-1', 'IPSEC-5'], 'critical', 'No evidence: no Windows IPsec rule export in the folder to check the captured node pairs against');
+  if (!facts) return skippedCheck(IPSEC_RULE_COVERAGE_META, 'No evidence: no capture was judged, so there are no node pairs to check the rules against');
+  if (nodes.length === 0) return skippedCheck(IPSEC_RULE_COVERAGE_META, 'No evidence: no Windows IPsec rule export in the folder to check the captured node pairs against');
   const pairs = new Map<string, { a: string; b: string; packets: number; bytes: number; first: number }>();
   for (const p of facts.pairs) {
     if (!(p.srcNode && p.dstNode) || p.packets <= p.controlPackets) continue;
@@ -68,28 +65,21 @@ export function ipsecRuleCoverageCheck(nodes: readonly NodeConfigEvidence[], fac
     }
   }
   const check = makeCheck({
-    id: IPSEC_RULE_COVERAGE,
-    title,
-    behaviour: ['IPSEC-1', 'IPSEC-5'],
-    severity: 'critical',
+    ...IPSEC_RULE_COVERAGE_META,
     findings,
     observed,
     remediation: 'On each node named, add the other node to endpoint 2 of its server-to-server connection security rule (or export the rules of the node that has none in the folder).',
   });
-  if (pairs.size === 0 && check.status === 'pass') {
-    check.status = 'skip';
-    check.findings.push({ message: 'No evidence: the capture shows no traffic between node pairs', severity: 'info', evidence: {} });
-  }
+  if (pairs.size === 0 && check.status === 'pass') markSkipped(check, 'No evidence: the capture shows no traffic between node pairs');
   return check;
 }
 
 const suiteKey = (s: { encryption: string; keyLength: number | null; prf: string; dhGroup: number | null }): string => `${s.encryption}/${s.keyLength ?? '-'}/${s.prf}/${s.dhGroup ?? '-'}`;
 
 export function ipsecProposalsAllowedCheck(nodes: readonly NodeConfigEvidence[], facts: CaptureFacts | undefined, ctx: RuleContext): Check {
-  const title = "Each IKE SA on the wire used a proposal both nodes' crypto sets allow";
   const withMm = nodes.filter((n) => n.sources.mainMode !== null);
-  if (!facts) return skip(IPSEC_PROPOSALS_ALLOWED, title, ['IPSEC-3'], 'high', 'No evidence: no capture was judged, so there are no IKE proposals to compare');
-  if (withMm.length === 0) return skip(IPSEC_PROPOSALS_ALLOWED, title, ['IPSEC-3'], 'high', 'No evidence: no main mode crypto set export (Get-NetIPsecMainModeCryptoSet) to compare the wire with');
+  if (!facts) return skippedCheck(IPSEC_PROPOSALS_ALLOWED_META, 'No evidence: no capture was judged, so there are no IKE proposals to compare');
+  if (withMm.length === 0) return skippedCheck(IPSEC_PROPOSALS_ALLOWED_META, 'No evidence: no main mode crypto set export (Get-NetIPsecMainModeCryptoSet) to compare the wire with');
   const sas = assembleIkeSas(facts.ike).filter((sa) => sa.status === 'negotiated' && sa.chosen);
   const findings: Finding[] = [];
   const observed: Record<string, unknown>[] = [];
@@ -119,10 +109,7 @@ export function ipsecProposalsAllowedCheck(nodes: readonly NodeConfigEvidence[],
     }
     observed.push(row);
   }
-  const check = makeCheck({ id: IPSEC_PROPOSALS_ALLOWED, title, behaviour: ['IPSEC-3'], severity: 'high', findings, observed, remediation: 'Export the crypto sets again from the nodes named (the running configuration differs from the export), or align the main mode crypto sets so every node offers only the proposals the policy allows.' });
-  if (sas.length === 0 && check.status === 'pass') {
-    check.status = 'skip';
-    check.findings.push({ message: 'No evidence: no IKE negotiation in the capture (capture across an IPsec restart or rekey)', severity: 'info', evidence: {} });
-  }
+  const check = makeCheck({ ...IPSEC_PROPOSALS_ALLOWED_META, findings, observed, remediation: 'Export the crypto sets again from the nodes named (the running configuration differs from the export), or align the main mode crypto sets so every node offers only the proposals the policy allows.' });
+  if (sas.length === 0 && check.status === 'pass') markSkipped(check, 'No evidence: no IKE negotiation in the capture (capture across an IPsec restart or rekey)');
   return check;
 }

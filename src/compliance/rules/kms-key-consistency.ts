@@ -9,7 +9,7 @@ import { statementCoversAction, type AwsPolicyEvidence } from '../../evidence/aw
 import { isKmsKeyArn, readKmsKeyArn } from '../../evidence/aws-arn.js';
 import type { KmsPolicy } from '../policy.js';
 import type { Check, Finding } from '../../report/model.js';
-import { makeCheck, withWaiver, type RuleContext } from '../rule-kit.js';
+import { makeCheck, markSkipped, withWaiver, type RuleContext } from '../rule-kit.js';
 
 export const KMS_KEY_CONSISTENCY = 'kms.key-consistency';
 
@@ -132,11 +132,9 @@ export function kmsKeyConsistencyCheck(input: KeyConsistencyInput, ctx: RuleCont
   });
   const sources = new Set(sightings.map((s) => `${s.source}|${s.file ?? s.node ?? ''}`));
   if (sightings.length === 0) {
-    check.status = 'skip';
-    check.findings.push({ message: 'No evidence: nothing in the folder names a CMK (status output, node logs, key policy or describe-key export)', severity: 'info', evidence: { missing: 'CMK ARN' } });
+    markSkipped(check, 'No evidence: nothing in the folder names a CMK (status output, node logs, key policy or describe-key export)', { missing: 'CMK ARN' });
   } else if (sources.size < 2 && check.status === 'pass') {
-    check.status = 'skip';
-    check.findings.push({ message: `Only one source names the CMK (${label(sightings[0]!)}): nothing to cross-check it with; add the status output, node logs or the key policy export`, severity: 'info', evidence: { cmkArn: sightings[0]!.arn } });
+    markSkipped(check, `Only one source names the CMK (${label(sightings[0]!)}): nothing to cross-check it with; add the status output, node logs or the key policy export`, { cmkArn: sightings[0]!.arn });
   }
   return check;
 }

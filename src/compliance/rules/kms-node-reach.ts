@@ -5,7 +5,7 @@
 import type { KmsStatusEvidence } from '../../evidence/kms-status.js';
 import type { EventRef, NodeLogFacts } from '../../evidence/kms-log-facts.js';
 import type { Check, Finding } from '../../report/model.js';
-import { makeCheck, withWaiver, type RuleContext } from '../rule-kit.js';
+import { makeCheck, markSkipped, withWaiver, type RuleContext } from '../rule-kit.js';
 
 export const KMS_NODE_REACH = 'kms.node-reach';
 
@@ -108,14 +108,10 @@ export function kmsNodeReachCheck(input: NodeReachInput, ctx: RuleContext): Chec
       "Give the failing node's EC2 instance role kms:GenerateDataKey and kms:Decrypt on the CMK (and name the role in the key policy), make sure the node can reach the KMS endpoint of the CMK's region, then restart it; until then `tsm security kms set-mode local` is the documented fallback.",
   });
   if (input.logs.length === 0 && (input.expectedNodes ?? []).length === 0) {
-    check.status = 'skip';
-    check.findings.push({ message: 'No evidence: no Tableau logs in the folder (collect vizqlserver and backgrounder logs from every node, e.g. `tsm maintenance ziplogs`)', severity: 'info', evidence: { missing: 'node logs' } });
+    markSkipped(check, 'No evidence: no Tableau logs in the folder (collect vizqlserver and backgrounder logs from every node, e.g. `tsm maintenance ziplogs`)', { missing: 'node logs' });
   } else if (!judged && check.status === 'pass') {
-    check.status = 'skip';
-    check.findings.push({
-      message: localByStatus ? 'Not applicable: the cluster is in local KMS mode, there is no CMK to reach' : 'No evidence: the logs show no CMK activity and no status output says AWS mode',
-      severity: 'info',
-      evidence: { nodes: input.logs.map((n) => n.node) },
+    markSkipped(check, localByStatus ? 'Not applicable: the cluster is in local KMS mode, there is no CMK to reach' : 'No evidence: the logs show no CMK activity and no status output says AWS mode', {
+      nodes: input.logs.map((n) => n.node),
     });
   }
   return check;

@@ -5,7 +5,7 @@
 import type { KmsStatusEvidence, MekEvidence } from '../../evidence/kms-status.js';
 import { readKmsKeyArn } from '../../evidence/aws-arn.js';
 import type { Check, Finding, Severity } from '../../report/model.js';
-import { makeCheck, withWaiver, type RuleContext } from '../rule-kit.js';
+import { makeCheck, markSkipped, withWaiver, type RuleContext } from '../rule-kit.js';
 
 export const KMS_STATUS = 'kms.status';
 
@@ -94,8 +94,7 @@ export function kmsStatusCheck(statuses: readonly KmsStatusEvidence[], ctx: Rule
       'Set AWS mode with `tsm security kms set-mode aws --aws-region <region> --key-arn <ARN>` (the region must be the one in the ARN). If the MEK states are inconsistent, run `tsm security regenerate-internal-tokens`, then `tabcmd reencryptextracts <site>` on every site, and capture the status again.',
   });
   if (statuses.length === 0) {
-    check.status = 'skip';
-    check.findings.push({ message: 'No evidence: no `tsm security kms status` output in the folder (save it with `tsm security kms status > kms-status.txt` on the initial node)', severity: 'info', evidence: { missing: 'kms status output' } });
+    markSkipped(check, 'No evidence: no `tsm security kms status` output in the folder (save it with `tsm security kms status > kms-status.txt` on the initial node)', { missing: 'kms status output' });
   }
   return check;
 }

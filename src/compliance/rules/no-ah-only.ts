@@ -3,9 +3,10 @@
 import type { CaptureFacts } from '../../capture/facts.js';
 import type { Check, Finding } from '../../report/model.js';
 import { protocolName } from '../../capture/traffic-analyzer.js';
-import { isoTime, makeCheck, pairKey, withWaiver, type RuleContext } from '../rule-kit.js';
+import { isoTime, makeCheck, markSkipped, pairKey, withWaiver, type CheckMeta, type RuleContext } from '../rule-kit.js';
 
 export const NO_AH_ONLY = 'ipsec.no-ah-only';
+export const NO_AH_ONLY_META: CheckMeta = { id: NO_AH_ONLY, title: 'No AH-only (integrity-only) protection between nodes', behaviour: ['IPSEC-4'], severity: 'high' };
 
 export function noAhOnlyCheck(facts: CaptureFacts, ctx: RuleContext): Check {
   const interNode = facts.pairs.filter((p) => p.srcNode && p.dstNode);
@@ -28,17 +29,11 @@ export function noAhOnlyCheck(facts: CaptureFacts, ctx: RuleContext): Check {
     );
   }
   const check = makeCheck({
-    id: NO_AH_ONLY,
-    title: 'No AH-only (integrity-only) protection between nodes',
-    behaviour: ['IPSEC-4'],
-    severity: 'high',
+    ...NO_AH_ONLY_META,
     findings,
     observed: [...observed.values()],
     remediation: 'Remove AH-only quick-mode proposals (New-NetIPsecQuickModeCryptoProposal -Encapsulation AH) and require ESP with encryption.',
   });
-  if (interNode.every((p) => p.packets === p.controlPackets)) {
-    check.status = 'skip';
-    check.findings.push({ message: 'No traffic between the listed nodes in the capture: nothing to judge', severity: 'info', evidence: {} });
-  }
+  if (interNode.every((p) => p.packets === p.controlPackets)) markSkipped(check, 'No traffic between the listed nodes in the capture: nothing to judge');
   return check;
 }

@@ -4,9 +4,10 @@
 import type { CaptureFacts, EspFlowFacts } from '../../capture/facts.js';
 import type { Check, Finding } from '../../report/model.js';
 import { protocolName } from '../../capture/traffic-analyzer.js';
-import { isoTime, makeCheck, pairKey, withWaiver, type RuleContext } from '../rule-kit.js';
+import { isoTime, makeCheck, markSkipped, pairKey, withWaiver, type CheckMeta, type RuleContext } from '../rule-kit.js';
 
 export const NO_ESP_NULL = 'ipsec.no-esp-null';
+export const NO_ESP_NULL_META: CheckMeta = { id: NO_ESP_NULL, title: 'ESP between nodes encrypts (no integrity-only ESP-NULL)', behaviour: ['IPSEC-4'], severity: 'critical' };
 
 function flowEvidence(f: EspFlowFacts): Record<string, unknown> {
   return {
@@ -61,24 +62,18 @@ export function noEspNullCheck(facts: CaptureFacts, ctx: RuleContext, nodeFlow: 
     byPair.set(`${a}|${b}`, row);
   }
   const check = makeCheck({
-    id: NO_ESP_NULL,
-    title: 'ESP between nodes encrypts (no integrity-only ESP-NULL)',
-    behaviour: ['IPSEC-4'],
-    severity: 'critical',
+    ...NO_ESP_NULL_META,
     findings,
     observed: [...byPair.values()],
     remediation: 'In the IPsec defaults, Data Protection (quick mode): tick "Require encryption for all connection security rules that use these settings" and put AES-CBC 256 first; remove ESP proposals with no encryption.',
   });
   if (flows.length === 0) {
-    check.status = 'skip';
-    check.findings.push({ message: 'No ESP between nodes in the capture: nothing to judge', severity: 'info', evidence: {} });
+    markSkipped(check, 'No ESP between nodes in the capture: nothing to judge');
   } else if (check.status === 'pass' && flows.every((f) => f.verdict === 'unsure' && f.nullMatches === 0)) {
     // Every ESP packet was cut by the snaplen: no trailer was seen, so nothing was judged.
-    check.status = 'skip';
-    check.findings.push({
-      message: `None of the ${flows.length} ESP flows between nodes could be judged: their packets were cut by the capture's snaplen (capture with -s 0)`,
-      severity: 'info',
-      evidence: { flows: flows.length, unjudgedPackets: flows.reduce((n, f) => n + f.unjudged, 0) },
+    markSkipped(check, `None of the ${flows.length} ESP flows between nodes could be judged: their packets were cut by the capture's snaplen (capture with -s 0)`, {
+      flows: flows.length,
+      unjudgedPackets: flows.reduce((n, f) => n + f.unjudged, 0),
     });
   }
   return check;

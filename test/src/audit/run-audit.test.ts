@@ -77,10 +77,13 @@ test('a leaking capture and a clean KMS side; a folder without captures skips th
     assert.equal(status(r.checks)['kms.node-reach'], 'pass');
     rmSync(join(d, 'switch-port.bin'));
     const none = await runAudit({ folder: d, policy: policy(), now: NOW });
+    const meta = (c: Check): unknown => ({ title: c.title, behaviour: c.behaviour, severity: c.severity });
     for (const id of ['ipsec.esp-only', 'ipsec.no-esp-null', 'ipsec.no-ah-only', 'ipsec.ike-policy', 'capture.evidence']) {
       const c = none.checks.find((x) => x.id === id)!;
       assert.equal(c.status, 'skip', id);
       assert.match(c.findings[0]!.message, /^No evidence: no packet capture/);
+      // The skipped check is the same check as the judged one: same title, behaviours and severity.
+      assert.deepEqual(meta(c), meta(r.checks.find((x) => x.id === id)!), id);
     }
   }));
 
