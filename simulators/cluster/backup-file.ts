@@ -11,9 +11,9 @@
 // under the RMK, the CMK ARN and region, and the cluster's configuration. Nothing in a
 // backup opens without the CMK (or the original cluster's keystore).
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../../src/util/errors.js';
-import { renameDurable, removeQuietly, tempPathFor } from './fs-safe.js';
+import { renameDurable, removeQuietly, tempPathFor, writeAll } from './fs-safe.js';
 import type { ClusterConfig, KmsStorage, NodeConfig } from './model.js';
 
 export const BACKUP_MAGIC = Buffer.from('CGTSBAK\x01', 'latin1');
@@ -44,14 +44,8 @@ export function writeBackup(target: string, base: Omit<BackupManifest, 'format' 
   const tmp = tempPathFor(target);
   const fd = openSync(tmp, 'wx', 0o600);
   const hash = createHash('sha256');
-  let pos = 0;
   const put = (b: Buffer, h = true): void => {
-    let off = 0;
-    while (off < b.length) {
-      const n = writeSync(fd, b, off, b.length - off, pos);
-      off += n;
-      pos += n;
-    }
+    writeAll(fd, b);
     if (h) hash.update(b);
   };
   const entryHead = (type: number, name: string, size: number): Buffer => {

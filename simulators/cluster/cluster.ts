@@ -8,7 +8,7 @@
 // process starts with empty memory: the first command that needs the RMK on a node makes that
 // node Decrypt it once (logged as the service re-reading KMS storage). README.md has the table.
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   DecryptCommand,
@@ -29,7 +29,7 @@ import {
   writeExtract,
   type ExtractHeader,
 } from './extract-file.js';
-import { ClusterLock, ensureDir, removeQuietly, renameDurable, sweepTempFiles, syncFolder, tempPathFor, writeFileAtomic } from './fs-safe.js';
+import { ClusterLock, ensureDir, removeQuietly, renameDurable, sweepTempFiles, syncFolder, tempPathFor, writeAll, writeFileAtomic } from './fs-safe.js';
 import { Reencryptor, streamReencryption } from './reencryptor.js';
 import { readJournal, recoverRestore, applyRestore, type RestoreJournal } from './journal.js';
 import { createLocalKeystore, openLocalRoot, readLocalKeystore } from './keystore.js';
@@ -822,10 +822,7 @@ export class SimCluster {
         },
         (chunk) => {
           bytes += chunk.length;
-          if (outFd !== undefined) {
-            let off = 0;
-            while (off < chunk.length) off += writeSync(outFd, chunk, off, chunk.length - off);
-          }
+          if (outFd !== undefined) writeAll(outFd, chunk);
         },
       );
       if (outFd !== undefined) {
@@ -1054,8 +1051,7 @@ export class SimCluster {
           let written = 0;
           return {
             write(chunk) {
-              let off = 0;
-              while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+              writeAll(fd, chunk);
               written += chunk.length;
             },
             done() {

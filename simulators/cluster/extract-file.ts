@@ -14,11 +14,11 @@
 // after without failing authentication. Every chunk but the last holds exactly chunkSize
 // bytes; the final one 0..chunkSize; nothing may follow it.
 import { createCipheriv, createDecipheriv, createHash, randomFillSync, randomUUID, type Hash } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../../src/util/errors.js';
 import { dataKeyAad, newKey, open, seal, UnwrapError } from './crypto.js';
 import { CHUNK_HEAD, chunkAad, chunkNonce, FINAL_FLAG } from './extract-chunks.js';
-import { renameDurable, removeQuietly, tempPathFor } from './fs-safe.js';
+import { renameDurable, removeQuietly, tempPathFor, writeAll } from './fs-safe.js';
 import type { SealedBox } from './model.js';
 import { reportKey } from './test-hooks.js';
 
@@ -86,6 +86,15 @@ export function readHeaderFd(fd: number, file: string): { header: ExtractHeader;
     throw formatError(file, 'header.wrappedDataKey: expected {iv, tag, ct}');
   }
   return { header: h, bodyOffset: 12 + len };
+}
+
+/** The bytes before the first chunk: magic, u32be header length, header JSON. */
+export function encodeHeader(h: ExtractHeader): Buffer {
+  const hb = Buffer.from(JSON.stringify(h), 'utf8');
+  const pre = Buffer.alloc(12);
+  EXTRACT_MAGIC.copy(pre, 0);
+  pre.writeUInt32BE(hb.length, 8);
+  return Buffer.concat([pre, hb]);
 }
 
 export function readExtractHeader(file: string): ExtractHeader {
@@ -185,21 +194,7 @@ export function writeExtract(target: string, spec: WriteSpec, fill: PlainSource)
   const hash = spec.hash === false ? undefined : createHash('sha256');
   try {
     try {
-      const hb = Buffer.from(JSON.stringify(header), 'utf8');
-      const pre = Buffer.alloc(12);
-      EXTRACT_MAGIC.copy(pre, 0);
-      pre.writeUInt32BE(hb.length, 8);
-      let pos = 0;
-      const put = (b: Buffer): void => {
-        let off = 0;
-        while (off < b.length) {
-          const n = writeSyncAt(fd, b, off, pos);
-          off += n;
-          pos += n;
-        }
-      };
-      put(pre);
-      put(hb);
+      writeAll(fd, encodeHeader(header));
       const buf = Buffer.allocUnsafe(chunkSize);
       const chunks = Math.max(1, Math.ceil(spec.plainSize / chunkSize));
       const head = Buffer.alloc(CHUNK_HEAD);
@@ -216,8 +211,8 @@ export function writeExtract(target: string, spec: WriteSpec, fill: PlainSource)
         head[0] = final ? FINAL : 0;
         head.writeUInt32BE(len, 1);
         c.getAuthTag().copy(head, 5);
-        put(head);
-        put(ct);
+        writeAll(fd, head);
+        writeAll(fd, ct);
       }
       buf.fill(0);
       fsyncSync(fd);
@@ -231,10 +226,6 @@ export function writeExtract(target: string, spec: WriteSpec, fill: PlainSource)
     throw err;
   }
   return { header, sha256: hash?.digest('hex') ?? '' };
-}
-
-function writeSyncAt(fd: number, b: Buffer, off: number, pos: number): number {
-  return writeSync(fd, b, off, b.length - off, pos);
 }
 
 /**

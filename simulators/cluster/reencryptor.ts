@@ -4,14 +4,14 @@
 // reads and checks the header, makes the new data key, opens, renames and removes files; the
 // body's cipher loop runs in a worker thread (reencrypt-worker.ts says why, reencrypt-body.ts
 // how it streams). A job keeps one Reencryptor for all its extracts.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../../src/util/errors.js';
 import { dataKeyAad, newKey, seal } from './crypto.js';
 import { CHUNK_HEAD } from './extract-chunks.js';
-import { EXTRACT_MAGIC, formatError, readHeaderFd, type ExtractHeader } from './extract-file.js';
-import { removeQuietly, renameDurableAsync, tempPathFor } from './fs-safe.js';
+import { encodeHeader, formatError, readHeaderFd, type ExtractHeader } from './extract-file.js';
+import { removeQuietly, renameDurableAsync, tempPathFor, writeAll } from './fs-safe.js';
 import type { WorkerReply, WorkerRequest } from './reencrypt-worker.js';
 import { reportKey } from './test-hooks.js';
 
@@ -164,14 +164,10 @@ export async function streamReencryption(
         wrappedDataKey: seal(target.mek, key, dataKeyAad(b.extractId, target.mekId)),
         encryptedAt: target.now,
       };
-      const hb = Buffer.from(JSON.stringify(after), 'utf8');
-      const pre = Buffer.alloc(12);
-      EXTRACT_MAGIC.copy(pre, 0);
-      pre.writeUInt32BE(hb.length, 8);
       tmp = tempPathFor(file);
       outFd = openSync(tmp, 'wx', 0o640);
-      const head = Buffer.concat([pre, hb]);
-      for (let off = 0; off < head.length; ) off += writeSync(outFd, head, off, head.length - off, off);
+      const head = encodeHeader(after);
+      writeAll(outFd, head);
       const run = r.run({ file, srcFd: src.fd, outFd, bodyOffset, outOffset: head.length, chunks, chunkSize: b.chunkSize, plainSize: b.plainSize, extractId: b.extractId }, oldKey, key);
       handed = true;
       synced = run.synced;
