@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { After, AfterAll, Before, type DataTable, Given, Then, When } from '@cucumber/cucumber';
-import type { KmsLogEvent } from '../src/evidence/tableau-logs.js';
+import { parseJavaLine, type KmsLogEvent } from '../src/evidence/tableau-logs.js';
 import { readLines } from '../src/evidence/lines.js';
 import { endKmsSession, kmsBackendForRun, nextScenarioId } from '../src/run/kms-session.js';
 import { unmetRequirements, type KmsRunFacts } from '../src/run/reproducibility.js';
@@ -456,9 +456,8 @@ function nodeEvents(events: KmsLogEvent[], node: string, service: string): KmsLo
   return events.filter((e) => e.node === node && e.service === service);
 }
 
-function lineAt(file: string, line: number): string {
-  return readFileSync(file, 'utf8').split('\n')[line - 1] ?? '';
-}
+/** The line was logged by `cls`: its logger class, whole or as its last dotted name. */
+const loggedBy = (logger: string | undefined, cls: string): boolean => logger !== undefined && (logger === cls || logger.endsWith(`.${cls}`));
 
 async function logSays(world: CryptgateWorld, nodes: string[], service: string, message: string, cls: string, after?: Map<string, number>): Promise<void> {
   const s = k(world);
@@ -466,7 +465,7 @@ async function logSays(world: CryptgateWorld, nodes: string[], service: string, 
   const { events } = await s.logs();
   for (const node of nodes) {
     const hits = nodeEvents(events, node, service).filter((e) => e.message === want && (after === undefined || e.line > (after.get(e.file) ?? 0)));
-    const proven = hits.find((e) => new RegExp(`[ .]${cls} - `).test(lineAt(e.file, e.line)));
+    const proven = hits.find((e) => loggedBy(e.cls, cls));
     assert.ok(proven, `${node}'s ${service} log has no "${want}" from ${cls}${hits.length ? ' (the message is there, from another class)' : ''}`);
     world.observe({ node, service, class: cls, kind: proven.kind, line: `${s.relative(proven.file)}:${proven.line}` });
   }
@@ -486,42 +485,37 @@ Then('the {word} log of {word} says {string} from {word}', async function (this:
   await logSays(this, [node], service, message, cls);
 });
 
-/** Raw Java log lines of one level (the reader in src/evidence keeps only KMS events; TSM's warnings are not). */
-async function javaLines(file: string, level: string): Promise<{ line: number; text: string; message: string }[]> {
-  const out: { line: number; text: string; message: string }[] = [];
-  const re = new RegExp(`^\\d{4}-\\d{2}-\\d{2} \\S+ \\S+ .*? \\S+: ${level}\\s+\\S+ - (.*)$`);
+/**
+ * Finds, in one node's service log (`<service>_<node>-0.log`), a Java line at `level` whose
+ * message is (or starts with) `text` expanded, from the logger class `cls` when given. Raw
+ * lines: the reader in src/evidence keeps only KMS events, and TSM's warnings are not.
+ */
+async function javaLogHas(world: CryptgateWorld, o: { service: string; node: string; level: string; text: string; startsWith?: boolean; cls?: string }): Promise<void> {
+  const s = k(world);
+  const file = join(s.cluster().dir, 'logs', o.node, `${o.service}_${o.node}-0.log`);
+  const want = await s.expand(o.text);
+  let hit: number | undefined;
   for await (const l of readLines(file)) {
-    const m = re.exec(l.text);
-    if (m) out.push({ line: l.number, text: l.text, message: m[1]! });
+    const j = parseJavaLine(l.text);
+    if (j?.level === o.level && (o.startsWith ? j.message.startsWith(want) : j.message === want) && (o.cls === undefined || loggedBy(j.cls, o.cls))) {
+      hit = l.number;
+      break;
+    }
   }
-  return out;
+  assert.ok(hit !== undefined, `${s.relative(file)} has no ${o.level}${o.startsWith ? ' starting' : ''} "${want}"${o.cls === undefined ? '' : ` from ${o.cls}`}`);
+  world.observe({ node: o.node, service: o.service, ...(o.cls === undefined ? { level: o.level } : { class: o.cls }), line: `${s.relative(file)}:${hit}` });
 }
 
-Then('the {word} log of {word} records {string} from {word}', async function (this: CryptgateWorld, service: string, node: string, message: string, cls: string) {
-  const s = k(this);
-  const file = join(s.cluster().dir, 'logs', node, `${service}_${node}-0.log`);
-  const want = await s.expand(message);
-  const hit = (await javaLines(file, 'INFO')).find((l) => l.message === want && new RegExp(`[ .]${cls} - `).test(l.text));
-  assert.ok(hit, `${s.relative(file)} has no INFO "${want}" from ${cls}`);
-  this.observe({ node, service, class: cls, line: `${s.relative(file)}:${hit.line}` });
+Then('the {word} log of {word} records {string} from {word}', async function (this: CryptgateWorld, service: string, node: string, text: string, cls: string) {
+  await javaLogHas(this, { service, node, level: 'INFO', text, cls });
 });
 
-Then('the {word} log of {word} warns {string}', async function (this: CryptgateWorld, service: string, node: string, message: string) {
-  const s = k(this);
-  const file = join(s.cluster().dir, 'logs', node, `${service}_${node}-0.log`);
-  const want = await s.expand(message);
-  const hit = (await javaLines(file, 'WARN')).find((l) => l.message === want);
-  assert.ok(hit, `${s.relative(file)} has no WARN "${want}"`);
-  this.observe({ node, service, level: 'WARN', line: `${s.relative(file)}:${hit.line}` });
+Then('the {word} log of {word} warns {string}', async function (this: CryptgateWorld, service: string, node: string, text: string) {
+  await javaLogHas(this, { service, node, level: 'WARN', text });
 });
 
-Then('the {word} log of {word} has an error starting with {string}', async function (this: CryptgateWorld, service: string, node: string, start: string) {
-  const s = k(this);
-  const file = join(s.cluster().dir, 'logs', node, `${service}_${node}-0.log`);
-  const want = await s.expand(start);
-  const hit = (await javaLines(file, 'ERROR')).find((l) => l.message.startsWith(want));
-  assert.ok(hit, `${s.relative(file)} has no ERROR starting "${want}"`);
-  this.observe({ node, service, level: 'ERROR', line: `${s.relative(file)}:${hit.line}` });
+Then('the {word} log of {word} has an error starting with {string}', async function (this: CryptgateWorld, service: string, node: string, text: string) {
+  await javaLogHas(this, { service, node, level: 'ERROR', text, startsWith: true });
 });
 
 async function cmkErrors(world: CryptgateWorld, nodes: string[], service: string, start: string, code: string): Promise<void> {

@@ -35,6 +35,8 @@ export interface KmsLogEvent {
   /** vizqlserver, backgrounder, tabadmincontroller, … */
   service: string;
   level: string;
+  /** The logger class, as written (Java events only; e.g. `com.tableausoftware.security.kms.aws.AwsKmsEncryptionEnvelope`). */
+  cls?: string;
   kind: KmsEventKind;
   rmkId?: string;
   cmkArn?: string;
@@ -117,15 +119,28 @@ const JAVA_START = /^\d{4}-\d{2}-\d{2}\s\d{2}:\d{2}:\d{2}\.\d{3}\s/;
 const JAVA_LINE =
   /^(\d{4}-\d{2}-\d{2}\s\d{2}:\d{2}:\d{2}\.\d{3})\s(\S+)\s?(\S*)\s\(([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),:?([^,]*),(\S*)\)\s?(\S*)?\s(\S*)\s(\S*):\s([A-Z]+)\s+(\S*)\s?(\{.*\})?\s-\s(.*)$/;
 
-interface JavaEvent {
-  line: number;
+/** One Java log line's fields (its first line only: continuation lines carry none). */
+export interface JavaLine {
+  /** `YYYY-MM-DD HH:MM:SS.mmm +ZZZZ` */
   ts: string;
   site: string;
   jobId: string;
   service: string;
   level: string;
+  /** The logger class. */
   cls: string;
   message: string;
+}
+
+/** The fields of a Java log line (JAVA_LINE); undefined when the line is not one. Pure. */
+export function parseJavaLine(text: string): JavaLine | undefined {
+  const m = JAVA_LINE.exec(text);
+  if (!m) return undefined;
+  return { ts: `${m[1]} ${m[2]}`, site: m[4]!, jobId: m[8]!, service: m[13]!, level: m[14]!, cls: m[15]!, message: m[17]! };
+}
+
+interface JavaEvent extends JavaLine {
+  line: number;
   continuation: string[];
 }
 
@@ -146,8 +161,8 @@ export class JavaLogParser {
       return [];
     }
     const out = this.flush();
-    const m = JAVA_LINE.exec(l.text);
-    if (!m) {
+    const j = parseJavaLine(l.text);
+    if (!j) {
       const e = new LineFormatError(
         this.source.file,
         l.number,
@@ -158,17 +173,7 @@ export class JavaLogParser {
       this.warnings.push(e.message);
       return out;
     }
-    this.pending = {
-      line: l.number,
-      ts: `${m[1]} ${m[2]}`,
-      site: m[4]!,
-      jobId: m[8]!,
-      service: m[13]!,
-      level: m[14]!,
-      cls: m[15]!,
-      message: m[17]!,
-      continuation: [],
-    };
+    this.pending = { ...j, line: l.number, continuation: [] };
     return out;
   }
 
@@ -191,6 +196,7 @@ export class JavaLogParser {
         ts: p.ts,
         service: p.service || this.source.service,
         level: p.level,
+        ...(p.cls ? { cls: p.cls } : {}),
         ...(p.site ? { site: p.site } : {}),
         ...(p.jobId ? { jobId: p.jobId } : {}),
         ...c,

@@ -9,6 +9,7 @@ import {
   classifyLogFile,
   JavaLogParser,
   NativeLogParser,
+  parseJavaLine,
   readTableauLog,
   readTableauLogFolder,
   type KmsLogEvent,
@@ -60,6 +61,23 @@ test('Java logs: the documented KMS-7 messages, with continuation lines folded i
   assert.match(ev[2]!.error!, /\n\tat com\.amazonaws\.http/);
   assert.deepEqual([ev[4]!.extractId, ev[4]!.fromMekId, ev[4]!.mekId, ev[4]!.jobId], ['e-0000001', 'm-0000001', 'm-0000002', '42']);
   assert.equal(ev[5]!.result, 'SUCCESS');
+  assert.equal(ev[0]!.cls, 'com.tableausoftware.security.kms.aws.AwsKmsEncryptionEnvelopeAccessor');
+  assert.equal(ev[4]!.cls, 'c.t.ExtractEncryptionService');
+});
+
+test('a Java line read on its own: its fields (the logger class too), or undefined when it is not one', () => {
+  const line = `2024-05-01 10:00:01.000 +0000 12345 (Default,admin,,,42,:reencrypt_extracts,-) main vizqlserver: ERROR com.tableausoftware.security.kms.aws.AwsKmsEncryptionEnvelopeAccessor {call=x} - Failed - see below`;
+  assert.deepEqual(parseJavaLine(line), {
+    ts: '2024-05-01 10:00:01.000 +0000',
+    site: 'Default',
+    jobId: '42',
+    service: 'vizqlserver',
+    level: 'ERROR',
+    cls: 'com.tableausoftware.security.kms.aws.AwsKmsEncryptionEnvelopeAccessor',
+    message: 'Failed - see below',
+  });
+  assert.equal(parseJavaLine('\tat com.amazonaws.http.AmazonHttpClient.execute(AmazonHttpClient.java:1)'), undefined);
+  assert.equal(parseJavaLine('2024-05-01 10:00:00.123 +0000 no context here'), undefined);
 });
 
 test('Java logs: orphan continuation lines are a warning; a broken event line is a FormatError with its line (or a warning when lenient)', () => {
@@ -90,6 +108,7 @@ test('native JSON-lines logs: the fields Tableau writes, the KMS keys, a cut las
   assert.equal(ev[1]!.site, 'Default');
   assert.equal(ev[1]!.mekId, 'm1');
   assert.equal(ev[2]!.errorCode, 'DisabledException');
+  assert.ok(ev.every((e) => e.cls === undefined), 'native lines name no logger class');
   assert.equal(p.warnings.length, 1);
   assert.match(p.warnings[0]!, /line 6: native log line: expected a JSON object/);
   const strict = new NativeLogParser({ node: 'node1', file: 'n.txt', service: 'vizqlserver' });
