@@ -100,11 +100,6 @@ Given('a {int}-node cluster {string} on EC2 with the Advanced Management licence
   await k(this).createCluster(name, { nodes: n, licence: 'advanced-management', platform: 'ec2' });
 });
 
-When('the administrator turns to cluster {string}', function (this: CryptgateWorld, name: string) {
-  k(this).cluster(name);
-  k(this).current = name;
-});
-
 Given('a customer master key', { timeout: STEP_TIMEOUT }, async function (this: CryptgateWorld) {
   const arn = await k(this).createCmk();
   this.observe({ cmk: arn });

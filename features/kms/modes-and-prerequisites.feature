@@ -10,12 +10,16 @@ Feature: KMS modes and the prerequisites of AWS KMS mode
   @KMS-1 @high @audit:KMS-1=fail
   Scenario: A new cluster keeps its keys in local mode, rooted in the cluster's local keystore
     Given a 2-node cluster on EC2 without the Advanced Management licence
+    And extracts are published:
+      | site    | name  | bytes |
+      | Default | sales | 4096  |
     When the administrator runs "tsm security kms status"
     Then the command succeeds
     And the KMS status says the mode is "local" and the status line is "Status: OK"
     And the KMS status names no CMK and roots the hierarchy in the cluster's local keystore
     And the KMS status names the RMK the key store holds
     And the key store holds the RMK sealed by the local keystore, not by AWS KMS
+    And the local keystore's secret file is readable by its owner only, unlike the extracts
     And the key store has exactly 1 encryption MEK and 0 decryption-only MEKs
     And every node's vizqlserver log says "Decrypted RMK with ID {rmk} using local keystore {local-root}" from LocalKmsEncryptionEnvelopeAccessor
 
