@@ -43,6 +43,18 @@ export function allowedKmsActions(statements: readonly PolicyStatement[], keyArn
   });
 }
 
+/** Does a key policy statement name the role itself (a "*" principal names nobody in particular)? */
+const namesRole = (s: PolicyStatement, role: string): boolean => s.principal !== '*' && principalNamesRole(s.principal, role);
+
+/**
+ * The KMS actions a key policy's statements allow `role` on the key directly (a key policy alone
+ * is enough for KMS to allow them): its Allows naming the role, minus unconditional Denies naming
+ * the role or "*". Pure.
+ */
+export function keyPolicyAllowsRole(statements: readonly PolicyStatement[], role: string, keyArn: string | null): string[] {
+  return allowedKmsActions(statements, keyArn, (s) => (s.effect === 'Deny' ? s.principal === '*' || namesRole(s, role) : namesRole(s, role)));
+}
+
 const grantsKms = (s: PolicyStatement): boolean => s.effect === 'Allow' && KMS_ACTIONS.some((a) => statementCoversAction(s, a));
 const wildcardAction = (s: PolicyStatement): string | undefined => (s.action ?? []).find((a) => a === '*' || globMatch(a, 'kms:*', true) || (a.includes('*') && KMS_ACTIONS.filter((k) => globMatch(a, k, true)).length > 2));
 
@@ -53,7 +65,8 @@ interface RoleUnderReview {
   expected: boolean;
 }
 
-function roleFindings(r: RoleUnderReview, cmkArn: string | null, keyPolicyGrants: readonly string[] = []): Finding[] {
+/** A role's findings, and the KMS actions its IAM policies allow on the CMK (null: no policy in the evidence). */
+function roleFindings(r: RoleUnderReview, cmkArn: string | null, keyPolicyGrants: readonly string[] = []): { findings: Finding[]; allowed: string[] | null } {
   const out: Finding[] = [];
   const nodes = r.nodes.length > 0 ? ` (${r.nodes.join(', ')})` : '';
   const add = (message: string, severity: Severity, evidence: Record<string, unknown>): void => {
@@ -61,7 +74,7 @@ function roleFindings(r: RoleUnderReview, cmkArn: string | null, keyPolicyGrants
   };
   if (r.policies.length === 0) {
     add(`no IAM policy for this role in the evidence, so nothing shows it is allowed exactly kms:GenerateDataKey and kms:Decrypt on the CMK (export it: \`aws iam get-role-policy\` or \`aws iam get-account-authorization-details\`)`, 'medium', { missing: 'role policy' });
-    return out;
+    return { findings: out, allowed: null };
   }
   const statements = r.policies.flatMap((p) => p.document.statements.map((s) => ({ s, p })));
   for (const { s, p } of statements) {
@@ -88,12 +101,13 @@ function roleFindings(r: RoleUnderReview, cmkArn: string | null, keyPolicyGrants
     add(`not allowed ${list(missing)} on ${cmkArn ?? 'the CMK'} by its IAM policy: ${effect}`, coveredByKeyPolicy ? 'medium' : 'high', { files, missing, allowed });
   }
   if (extra.length > 0) add(`also allowed ${extra.length} more KMS action(s) on ${cmkArn ?? 'the CMK'}: ${list(extra.slice(0, 12))}${extra.length > 12 ? ', …' : ''}; least privilege is exactly kms:GenerateDataKey and kms:Decrypt`, 'medium', { files, extra });
-  return out;
+  return { findings: out, allowed };
 }
 
-function keyPolicyFindings(k: KeyPolicyEvidence, roles: readonly RoleUnderReview[], cmkArn: string | null): { findings: Finding[]; rows: Record<string, unknown>[] } {
+/** A key policy's findings, and per role what it allows that role on the CMK. */
+function keyPolicyFindings(k: KeyPolicyEvidence, roles: readonly RoleUnderReview[], cmkArn: string | null): { findings: Finding[]; rows: { keyPolicy: string; role: string; allowed: string[] }[] } {
   const out: Finding[] = [];
-  const rows: Record<string, unknown>[] = [];
+  const rows: { keyPolicy: string; role: string; allowed: string[] }[] = [];
   const add = (message: string, severity: Severity, evidence: Record<string, unknown>): void => {
     out.push({ message: `key policy ${k.file}: ${message}`, severity, evidence: { file: k.file, ...evidence } });
   };
@@ -115,9 +129,8 @@ function keyPolicyFindings(k: KeyPolicyEvidence, roles: readonly RoleUnderReview
   }
   if (delegates) out.push({ message: `key policy ${k.file}: the account root has kms:* ("Enable IAM User Permissions"): IAM policies may also grant use of the key, so the role policies are judged too`, severity: 'info', evidence: { file: k.file } });
   for (const r of roles) {
-    const names = (s: PolicyStatement): boolean => s.principal !== '*' && principalNamesRole(s.principal, r.role);
-    const named = statements.filter((s) => s.effect === 'Allow' && names(s));
-    const allowed = allowedKmsActions(statements, cmkArn, (s) => s.effect === 'Deny' ? s.principal === '*' || names(s) : names(s));
+    const named = statements.filter((s) => s.effect === 'Allow' && namesRole(s, r.role));
+    const allowed = keyPolicyAllowsRole(statements, r.role, cmkArn);
     rows.push({ keyPolicy: k.file, role: r.role, allowed });
     const nodes = r.nodes.length > 0 ? ` (${r.nodes.join(', ')})` : '';
     if (named.length === 0) {
@@ -161,24 +174,20 @@ export function kmsLeastPrivilegeCheck(input: LeastPrivilegeInput, ctx: RuleCont
   const findings: Finding[] = [];
   const observed: Record<string, unknown>[] = [];
   const keyPolicies = input.aws.filter((a): a is KeyPolicyEvidence => a.kind === 'key-policy');
+  const byKeyPolicy = keyPolicies.map((k) => keyPolicyFindings(k, reviewed, input.cmkArn));
   // What the key policies grant each role directly (a key policy alone is enough for KMS to allow it).
-  const grantedByKeyPolicy = (role: string): string[] =>
-    keyPolicies.flatMap((k) => {
-      const names = (s: PolicyStatement): boolean => s.principal !== '*' && principalNamesRole(s.principal, role);
-      return allowedKmsActions(k.document.statements, input.cmkArn, (s) => (s.effect === 'Deny' ? s.principal === '*' || names(s) : names(s)));
-    });
+  const grantedByKeyPolicy = (role: string): string[] => byKeyPolicy.flatMap(({ rows }) => rows.filter((row) => row.role === role).flatMap((row) => row.allowed));
   for (const r of reviewed) {
-    for (const f of roleFindings(r, input.cmkArn, grantedByKeyPolicy(r.role))) findings.push(f.severity === 'info' ? f : withWaiver(ctx, KMS_LEAST_PRIVILEGE, f));
-    const statements = r.policies.flatMap((p) => p.document.statements);
-    observed.push({ role: r.role, nodes: r.nodes, policies: r.policies.map((p) => `${p.policyName ?? '(document)'} (${p.file})`), allowedOnCmk: r.policies.length ? allowedKmsActions(statements, input.cmkArn) : null, expected: r.expected });
+    const { findings: rf, allowed } = roleFindings(r, input.cmkArn, grantedByKeyPolicy(r.role));
+    for (const f of rf) findings.push(f.severity === 'info' ? f : withWaiver(ctx, KMS_LEAST_PRIVILEGE, f));
+    observed.push({ role: r.role, nodes: r.nodes, policies: r.policies.map((p) => `${p.policyName ?? '(document)'} (${p.file})`), allowedOnCmk: allowed, expected: r.expected });
   }
   for (const p of unnamed) {
     const pseudo: RoleUnderReview = { role: `(unnamed, ${p.file})`, policies: [p], nodes: [], expected: false };
     findings.push({ message: `${p.file}: a bare identity policy document that does not say which role it belongs to; judged on its own (export with \`aws iam get-role-policy\` so the role is named)`, severity: 'low', evidence: { file: p.file } });
-    for (const f of roleFindings(pseudo, input.cmkArn)) findings.push(f.severity === 'info' ? f : withWaiver(ctx, KMS_LEAST_PRIVILEGE, f));
+    for (const f of roleFindings(pseudo, input.cmkArn).findings) findings.push(f.severity === 'info' ? f : withWaiver(ctx, KMS_LEAST_PRIVILEGE, f));
   }
-  for (const k of keyPolicies) {
-    const { findings: kf, rows } = keyPolicyFindings(k, reviewed, input.cmkArn);
+  for (const { findings: kf, rows } of byKeyPolicy) {
     for (const f of kf) findings.push(f.severity === 'info' ? f : withWaiver(ctx, KMS_LEAST_PRIVILEGE, f));
     observed.push(...rows);
   }

@@ -11,7 +11,7 @@ import { readAwsPolicyEvidence, type AwsPolicyEvidence } from '../../../src/evid
 import { kmsStatusCheck } from '../../../src/compliance/rules/kms-status.js';
 import { kmsNodeReachCheck } from '../../../src/compliance/rules/kms-node-reach.js';
 import { kmsKeyConsistencyCheck } from '../../../src/compliance/rules/kms-key-consistency.js';
-import { allowedKmsActions, kmsLeastPrivilegeCheck } from '../../../src/compliance/rules/kms-least-privilege.js';
+import { allowedKmsActions, keyPolicyAllowsRole, kmsLeastPrivilegeCheck } from '../../../src/compliance/rules/kms-least-privilege.js';
 import { defaultPolicy } from '../../../src/compliance/policy.js';
 import type { RuleContext } from '../../../src/compliance/rule-kit.js';
 import type { Check } from '../../../src/report/model.js';
@@ -215,6 +215,18 @@ test('allowedKmsActions: wildcards, NotAction, Resource matching and an uncondit
   const st = doc.kind === 'role-policy' ? doc.document.statements : [];
   assert.deepEqual(allowedKmsActions(st, CMK), ['kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:GenerateMac', 'kms:GenerateRandom']);
   assert.deepEqual(allowedKmsActions(st, OTHER_CMK).includes('kms:Decrypt'), true);
+});
+
+test('keyPolicyAllowsRole: the statements naming the role, not the account root or another role; a Deny on "*" applies to it', () => {
+  const doc = keyPolicy(['tableau-node1'], [
+    { Sid: 'ops', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/ops` }, Action: 'kms:Encrypt', Resource: '*' },
+    { Sid: 'no decrypt for anyone', Effect: 'Deny', Principal: '*', Action: 'kms:Decrypt', Resource: '*' },
+  ]);
+  const [k] = awsOf([keyPolicyExport(doc), 'kp.json']);
+  const st = k?.kind === 'key-policy' ? k.document.statements : [];
+  assert.deepEqual(keyPolicyAllowsRole(st, 'tableau-node1', CMK), ['kms:GenerateDataKey']);
+  assert.deepEqual(keyPolicyAllowsRole(st, 'ops', CMK), ['kms:Encrypt']);
+  assert.deepEqual(keyPolicyAllowsRole(st, 'tableau-node3', CMK), []);
 });
 
 test('no role or key policy export: skip with "No evidence", listing the roles known from logs', () => {
