@@ -9,20 +9,6 @@ export const FINAL_FLAG = 1;
 
 const aadHead = (extractId: string): Buffer => Buffer.from(`cryptgate/extract-chunk@1\0extract:${extractId}\0`, 'utf8');
 
-export function chunkAad(extractId: string, index: number, final: boolean): Buffer {
-  const head = aadHead(extractId);
-  const tail = Buffer.alloc(9);
-  tail.writeBigUInt64BE(BigInt(index), 0);
-  tail[8] = final ? 1 : 0;
-  return Buffer.concat([head, tail]);
-}
-
-export function chunkNonce(index: number): Buffer {
-  const n = Buffer.alloc(12);
-  n.writeBigUInt64BE(BigInt(index), 4);
-  return n;
-}
-
 /**
  * One extract's nonce and AAD in two reused buffers, set per chunk by `at` (Node's cipher
  * copies both when they are set), so a hot loop allocates nothing for them.

@@ -17,7 +17,7 @@ import { createCipheriv, createDecipheriv, createHash, randomFillSync, randomUUI
 import { closeSync, fstatSync, fsyncSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../../src/util/errors.js';
 import { dataKeyAad, newKey, open, seal, UnwrapError } from './crypto.js';
-import { CHUNK_HEAD, chunkAad, chunkNonce, FINAL_FLAG } from './extract-chunks.js';
+import { CHUNK_HEAD, chunkParams, FINAL_FLAG } from './extract-chunks.js';
 import { renameDurable, removeQuietly, tempPathFor, writeAll } from './fs-safe.js';
 import type { SealedBox } from './model.js';
 import { reportKey } from './test-hooks.js';
@@ -41,8 +41,6 @@ export interface ExtractHeader {
   createdAt: string;
   encryptedAt: string;
 }
-
-const nonce = chunkNonce;
 
 export const formatError = (file: string, what: string): InputError => new InputError(`${file}: ${what}`);
 
@@ -198,14 +196,16 @@ export function writeExtract(target: string, spec: WriteSpec, fill: PlainSource)
       const buf = Buffer.allocUnsafe(chunkSize);
       const chunks = Math.max(1, Math.ceil(spec.plainSize / chunkSize));
       const head = Buffer.alloc(CHUNK_HEAD);
+      const p = chunkParams(extractId);
       for (let i = 0; i < chunks; i++) {
         const final = i === chunks - 1;
         const len = final ? spec.plainSize - i * chunkSize : chunkSize;
         const given = fill(buf, len);
         const plain = given ?? buf.subarray(0, len);
         hash?.update(plain);
-        const c = createCipheriv('aes-256-gcm', dataKey, nonce(i));
-        c.setAAD(chunkAad(extractId, i, final));
+        p.at(i, final);
+        const c = createCipheriv('aes-256-gcm', dataKey, p.nonce);
+        c.setAAD(p.aad);
         const ct = c.update(plain);
         c.final();
         head[0] = final ? FINAL : 0;
@@ -253,6 +253,7 @@ function streamChunks(fd: number, file: string, h: ExtractHeader, bodyOffset: nu
   const head = Buffer.alloc(CHUNK_HEAD);
   const ct = Buffer.allocUnsafe(h.chunkSize);
   const fileSize = fstatSync(fd).size;
+  const p = chunkParams(h.extractId);
   let pos = bodyOffset;
   let total = 0;
   for (let i = 0; ; i++) {
@@ -267,8 +268,9 @@ function streamChunks(fd: number, file: string, h: ExtractHeader, bodyOffset: nu
     pos += CHUNK_HEAD;
     if (readFull(fd, ct, len, pos) < len) throw formatError(file, `offset ${pos}: chunk ${i}: expected ${len} bytes, the file ends first (truncated extract)`);
     pos += len;
-    const d = createDecipheriv('aes-256-gcm', dataKey, nonce(i));
-    d.setAAD(chunkAad(h.extractId, i, final));
+    p.at(i, final);
+    const d = createDecipheriv('aes-256-gcm', dataKey, p.nonce);
+    d.setAAD(p.aad);
     d.setAuthTag(head.subarray(5, 21));
     const plain = d.update(ct.subarray(0, len));
     try {
