@@ -56,7 +56,7 @@ Before({ tags: '@kms', timeout: HOOK_TIMEOUT }, async function (this: CryptgateW
     facts,
   );
   this.observe({ kmsBackend: backend.description });
-  if (unmet.length > 0) return markNotReproducible(this, unmet.map((u) => ({ backend: u.backend, why: u.why, tag: u.tag })));
+  if (unmet.length > 0) return markNotReproducible(this, unmet);
   const dir = join(this.parameters.evidenceDir, id);
   this.kmsScenario = new KmsScenario(dir, dirname(this.parameters.evidenceDir), backend, facts);
   this.observe({ evidence: this.kmsScenario.relative(dir) });
@@ -820,7 +820,7 @@ Then('the command made exactly these KMS requests:', function (this: CryptgateWo
 Then("the CMK's rotation history lists {int} on-demand rotation(s)", { timeout: STEP_TIMEOUT }, async function (this: CryptgateWorld, n: number) {
   const s = k(this);
   const unmet = unmetRequirements(['@needs-list-key-rotations'], s.facts);
-  if (unmet.length > 0) return markNotReproducible(this, unmet.map((u) => ({ backend: u.backend, why: u.why, tag: u.tag })));
+  if (unmet.length > 0) return markNotReproducible(this, unmet);
   const file = await s.exportRotations();
   const rotations = (JSON.parse(readFileSync(file, 'utf8')) as { Rotations: { RotationType?: string }[] }).Rotations;
   const onDemand = rotations.filter((r) => r.RotationType === 'ON_DEMAND').length;
