@@ -21,7 +21,7 @@ import { removeQuietly, syncFolder, tempPathFor } from '../../src/util/atomic-fi
 import { espInUdp, ikeInUdp } from './esp.js';
 import { ETHERTYPE, ethernet, IPPROTO, ipBytes, ipv4, ipv6, macBytes, tcp } from './frames.js';
 import { ikeExchange, type IkeDatagram } from './ike-exchange.js';
-import { ahLength, ahSeal, espIvBytes, espSeal, newAhKeys, newEspKeys, type AhKeys, type EspKeys } from './ipsec-transforms.js';
+import { ahLength, ahSeal, espIvBytes, espSeal, newAhKeys, newEspKeys, newEspSpi, type AhKeys, type EspKeys } from './ipsec-transforms.js';
 import { FileSink, MemorySink, PcapngWriter, PcapWriter, type ByteSink } from './pcap-writer.js';
 import { SeededRandom } from './seeded-random.js';
 import { tcpConnection, unansweredSyn, type Segment } from './tcp-conversation.js';
@@ -259,9 +259,8 @@ function simulate(sink: ByteSink, hosts: readonly WireHost[], flows: readonly Wi
     if (plan.outcome === 'protected') {
       const keys = rnd.fork(`keys/${key}`);
       const suite = childSuite(plan.ike!.quickMode!.chosen!);
-      const spi = (): number => 256 + (keys.u32() % (0xffffffff - 256));
-      if (suite.protocols.includes('ESP')) { g.espOut = newEspKeys(suite, spi(), keys); g.espIn = newEspKeys(suite, spi(), keys); }
-      if (suite.protocols.includes('AH')) { g.ahOut = newAhKeys(suite, spi(), keys); g.ahIn = newAhKeys(suite, spi(), keys); }
+      if (suite.protocols.includes('ESP')) { g.espOut = newEspKeys(suite, newEspSpi(keys), keys); g.espIn = newEspKeys(suite, newEspSpi(keys), keys); }
+      if (suite.protocols.includes('AH')) { g.ahOut = newAhKeys(suite, newEspSpi(keys), keys); g.ahIn = newAhKeys(suite, newEspSpi(keys), keys); }
       options.onChildSa?.({ initiator: g.initiator, responder: g.responder, espOut: g.espOut, espIn: g.espIn, ahOut: g.ahOut, ahIn: g.ahIn });
     }
     groups.set(key, g);

@@ -5,15 +5,17 @@
 //   - AES-256-GCM with a 16-byte ICV (RFC 4106): 4-byte salt + 8-byte explicit IV, AAD = SPI‖seq;
 //   - ESP-NULL (RFC 2410): no encryption, HMAC ICV of 12/16/24/32 bytes, 4-byte alignment.
 // Plus the UDP encapsulation of RFC 3948 (ESP-in-UDP on 4500, the non-ESP marker for IKE,
-// the 1-byte NAT keepalive). Only Node's crypto is used.
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// the 1-byte NAT keepalive). The suites are three of those ipsec-transforms.ts implements
+// for negotiated SAs, which seals and opens the packets here too.
+import { randomBytes } from 'node:crypto';
 import { IPPROTO, ipBytes, udp, type IpAddress } from './frames.js';
+import { espIvBytes, espOpen, espSeal, newEspSpi, type EspKeys } from './ipsec-transforms.js';
 
 export type EspSuite = 'aes-cbc-hmac-sha256' | 'aes-gcm' | 'null';
 
 /** ESP-NULL integrity by ICV length: the RFC 5879 §8.1 set, one HMAC per length. */
 export type NullIcvLength = 12 | 16 | 24 | 32;
-const HMAC_FOR_ICV: Record<NullIcvLength, string> = { 12: 'sha1', 16: 'sha256', 24: 'sha384', 32: 'sha512' };
+const NULL_INTEGRITY: Record<NullIcvLength, string> = { 12: 'AUTH_HMAC_SHA1_96', 16: 'AUTH_HMAC_SHA2_256_128', 24: 'AUTH_HMAC_SHA2_384_192', 32: 'AUTH_HMAC_SHA2_512_256' };
 
 export interface EspSa {
   spi: number;
@@ -28,15 +30,11 @@ export interface EspSa {
 
 /** A fresh SA with random keys and (unless given) a random SPI ≥ 256 (0-255 are reserved). */
 export function newEspSa(suite: EspSuite, spi?: number, icvLength?: NullIcvLength): EspSa {
-  const sa: EspSa = { spi: spi ?? 256 + randomBytes(4).readUInt32BE(0) % (0xffffffff - 256), suite };
+  const sa: EspSa = { spi: spi ?? newEspSpi(), suite };
   if (suite === 'aes-cbc-hmac-sha256') { sa.encryptionKey = randomBytes(32); sa.integrityKey = randomBytes(32); }
   else if (suite === 'aes-gcm') sa.encryptionKey = randomBytes(36);
   else { sa.integrityKey = randomBytes(32); if (icvLength !== undefined) sa.icvLength = icvLength; }
   return sa;
-}
-
-function icvLength(sa: EspSa): number {
-  return sa.suite === 'null' ? (sa.icvLength ?? 16) : 16;
 }
 
 function key(k: Uint8Array | undefined, len: number, what: string): Buffer {
@@ -44,24 +42,29 @@ function key(k: Uint8Array | undefined, len: number, what: string): Buffer {
   return Buffer.from(k);
 }
 
-function hmacIcv(sa: EspSa, data: Uint8Array, len: number): Buffer {
+function integrityKey(sa: EspSa): Buffer {
   if (!sa.integrityKey) throw new Error('ESP SA needs an integrity key');
-  const alg = sa.suite === 'null' ? HMAC_FOR_ICV[len as NullIcvLength] : 'sha256';
-  if (!alg) throw new Error(`unsupported ICV length ${len}`);
-  return createHmac(alg, sa.integrityKey).update(data).digest().subarray(0, len);
+  return Buffer.from(sa.integrityKey);
 }
 
-/** The plaintext trailer part: payload, pad 1,2,…,N, pad length, next header, aligned to `align`. */
-function withTrailer(payload: Uint8Array, nextHeader: number, align: number, extraPad: number): Buffer {
-  let padLen = (align - ((payload.length + 2) % align)) % align;
-  padLen += extraPad;
-  if (padLen > 255) throw new Error('ESP padding longer than 255 bytes');
-  const b = Buffer.alloc(payload.length + padLen + 2);
-  b.set(payload, 0);
-  for (let i = 1; i <= padLen; i++) b[payload.length + i - 1] = i; // RFC 4303 §2.4 default pad
-  b[payload.length + padLen] = padLen;
-  b[payload.length + padLen + 1] = nextHeader;
-  return b;
+/** The SA in ipsec-transforms' terms: ENCR_AES_CBC 256 + AUTH_HMAC_SHA2_256_128, ENCR_AES_GCM_16 256, or ENCR_NULL + an HMAC. */
+function transformKeys(sa: EspSa): EspKeys {
+  const none = Buffer.alloc(0);
+  switch (sa.suite) {
+    case 'aes-cbc-hmac-sha256':
+      return { spi: sa.spi, encryption: 'ENCR_AES_CBC', keyLength: 256, integrity: 'AUTH_HMAC_SHA2_256_128', encKey: key(sa.encryptionKey, 32, 'AES-256 key'), salt: none, integKey: integrityKey(sa) };
+    case 'aes-gcm': {
+      const km = key(sa.encryptionKey, 36, 'AES-256-GCM key + salt');
+      return { spi: sa.spi, encryption: 'ENCR_AES_GCM_16', keyLength: 256, integrity: null, encKey: km.subarray(0, 32), salt: km.subarray(32), integKey: none };
+    }
+    case 'null': {
+      const integKey = integrityKey(sa);
+      const len = sa.icvLength ?? 16;
+      const integrity = NULL_INTEGRITY[len];
+      if (!integrity) throw new Error(`unsupported ICV length ${len}`);
+      return { spi: sa.spi, encryption: 'ENCR_NULL', keyLength: null, integrity, encKey: none, salt: none, integKey };
+    }
+  }
 }
 
 export interface EspOptions {
@@ -76,36 +79,14 @@ export interface EspOptions {
  * IPv6 with protocol 50, or in UDP with espInUdp.
  */
 export function espEncapsulate(sa: EspSa, seq: number, nextHeader: number, payload: Uint8Array, o: EspOptions = {}): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(sa.spi >>> 0, 0);
-  head.writeUInt32BE(seq >>> 0, 4);
-  switch (sa.suite) {
-    case 'aes-cbc-hmac-sha256': {
-      const k = key(sa.encryptionKey, 32, 'AES-256 key');
-      const iv = o.iv ? Buffer.from(o.iv) : randomBytes(16);
-      if (iv.length !== 16) throw new Error('AES-CBC IV must be 16 bytes');
-      const plain = withTrailer(payload, nextHeader, 16, o.extraPad ?? 0);
-      const c = createCipheriv('aes-256-cbc', k, iv).setAutoPadding(false);
-      const body = Buffer.concat([head, iv, c.update(plain), c.final()]);
-      return Buffer.concat([body, hmacIcv(sa, body, 16)]);
-    }
-    case 'aes-gcm': {
-      const km = key(sa.encryptionKey, 36, 'AES-256-GCM key + salt');
-      const iv = o.iv ? Buffer.from(o.iv) : randomBytes(8);
-      if (iv.length !== 8) throw new Error('AES-GCM explicit IV must be 8 bytes');
-      // GCM is a stream mode: block size 1, but the trailer still ends on a 4-byte boundary.
-      const plain = withTrailer(payload, nextHeader, 4, o.extraPad ?? 0);
-      const c = createCipheriv('aes-256-gcm', km.subarray(0, 32), Buffer.concat([km.subarray(32), iv]), { authTagLength: 16 });
-      c.setAAD(head);
-      const ct = Buffer.concat([c.update(plain), c.final()]);
-      return Buffer.concat([head, iv, ct, c.getAuthTag()]);
-    }
-    case 'null': {
-      const len = icvLength(sa);
-      const body = Buffer.concat([head, withTrailer(payload, nextHeader, 4, o.extraPad ?? 0)]);
-      return Buffer.concat([body, hmacIcv(sa, body, len)]);
-    }
+  const k = transformKeys(sa);
+  const ivLength = espIvBytes(k);
+  let iv = Buffer.alloc(0);
+  if (ivLength > 0) {
+    iv = o.iv ? Buffer.from(o.iv) : randomBytes(ivLength);
+    if (iv.length !== ivLength) throw new Error(sa.suite === 'aes-gcm' ? 'AES-GCM explicit IV must be 8 bytes' : 'AES-CBC IV must be 16 bytes');
   }
+  return espSeal(k, seq, nextHeader, payload, iv, o.extraPad);
 }
 
 /** Transport mode: the payload is an upper-layer segment (TCP 6, UDP 17, ICMP 1, ICMPv6 58…). */
@@ -136,42 +117,11 @@ export function espDecrypt(sa: EspSa, packet: Uint8Array): EspOpened {
   const p = Buffer.from(packet.buffer, packet.byteOffset, packet.length);
   if (p.length < 8) throw new Error('ESP packet shorter than its header');
   const spi = p.readUInt32BE(0);
-  const seq = p.readUInt32BE(4);
   if (spi !== sa.spi >>> 0) throw new Error(`SPI 0x${spi.toString(16)} is not this SA's`);
-  let plain: Buffer;
-  switch (sa.suite) {
-    case 'aes-cbc-hmac-sha256': {
-      const k = key(sa.encryptionKey, 32, 'AES-256 key');
-      if (p.length < 8 + 16 + 16 + 16 || (p.length - 8 - 16 - 16) % 16 !== 0) throw new Error('bad AES-CBC ESP length');
-      const body = p.subarray(0, p.length - 16);
-      if (!timingSafeEqual(hmacIcv(sa, body, 16), p.subarray(p.length - 16))) throw new Error('ESP ICV mismatch');
-      const d = createDecipheriv('aes-256-cbc', k, p.subarray(8, 24)).setAutoPadding(false);
-      plain = Buffer.concat([d.update(p.subarray(24, p.length - 16)), d.final()]);
-      break;
-    }
-    case 'aes-gcm': {
-      const km = key(sa.encryptionKey, 36, 'AES-256-GCM key + salt');
-      if (p.length < 8 + 8 + 4 + 16) throw new Error('bad AES-GCM ESP length');
-      const d = createDecipheriv('aes-256-gcm', km.subarray(0, 32), Buffer.concat([km.subarray(32), p.subarray(8, 16)]), { authTagLength: 16 });
-      d.setAAD(p.subarray(0, 8));
-      d.setAuthTag(p.subarray(p.length - 16));
-      plain = Buffer.concat([d.update(p.subarray(16, p.length - 16)), d.final()]); // final() throws on a bad tag
-      break;
-    }
-    case 'null': {
-      const len = icvLength(sa);
-      const body = p.subarray(0, p.length - len);
-      if (!timingSafeEqual(hmacIcv(sa, body, len), p.subarray(p.length - len))) throw new Error('ESP ICV mismatch');
-      plain = Buffer.from(p.subarray(8, p.length - len));
-      break;
-    }
-  }
-  const nextHeader = plain[plain.length - 1]!;
-  const padLength = plain[plain.length - 2]!;
-  const end = plain.length - 2 - padLength;
-  if (end < 0) throw new Error('ESP pad length exceeds the payload');
-  for (let i = 1; i <= padLength; i++) if (plain[end + i - 1] !== i) throw new Error('ESP padding is not 1, 2, …, N');
-  return { spi, seq, nextHeader, padLength, payload: plain.subarray(0, end) };
+  const k = transformKeys(sa);
+  if (sa.suite === 'aes-cbc-hmac-sha256' && (p.length < 8 + 16 + 16 + 16 || (p.length - 8 - 16 - 16) % 16 !== 0)) throw new Error('bad AES-CBC ESP length');
+  if (sa.suite === 'aes-gcm' && p.length < 8 + 8 + 4 + 16) throw new Error('bad AES-GCM ESP length');
+  return { spi, ...espOpen(k, p) };
 }
 
 // ---------------------------------------------------------------- RFC 3948 UDP encapsulation

@@ -13,7 +13,7 @@ import type { IkePlan } from '../../src/ipsec/negotiate.js';
 import type { AuthMethod } from '../../src/ipsec/policy-model.js';
 import {
   authIpMainMode, FLAG, IKEV1_VERSION, IKEV2_VERSION, ikeMessage, ikev1SaBody, ikev2SaInitErrorResponse, ikev2SaInitRequest,
-  ikev2SaInitResponse, invalidKeData, msNt5Vid, natDetectionHash, VENDOR_ID, type Ikev1Suite, type Ikev2Proposal, type IkePayload,
+  ikev2SaInitResponse, invalidKeData, msNt5Vid, natDetectionHash, newSpi, VENDOR_ID, type Ikev1Suite, type Ikev2Proposal, type IkePayload,
 } from './ike.js';
 import type { SeededRandom } from './seeded-random.js';
 
@@ -99,12 +99,6 @@ function sealedV1(rnd: SeededRandom, spiI: Buffer, spiR: Buffer, exchange: numbe
   );
 }
 
-function spi8(rnd: SeededRandom): Buffer {
-  const s = rnd.bytes(8);
-  if (s.every((b) => b === 0)) s[7] = 1;
-  return s;
-}
-
 /** Sizes of encrypted bodies: certificate chains make IKE_AUTH / MM5-6 big, Kerberos tokens too. */
 function authBodyLength(m: AuthMethod | null, rnd: SeededRandom): number {
   const base = m?.kind === 'computer-kerberos' ? 1200 : 1040;
@@ -132,7 +126,7 @@ function natNotifies(ends: IkeEndpoints, spiI: Buffer, spiR: Buffer, fromInitiat
 
 function ikev2Exchange(plan: IkePlan, ends: IkeEndpoints, rnd: SeededRandom): IkeDatagram[] {
   const out: IkeDatagram[] = [];
-  const spiI = spi8(rnd);
+  const spiI = newSpi(rnd);
   const zero = Buffer.alloc(8);
   const offered = plan.mainMode.offeredSuites;
   let keGroup = offered[0]!.dhGroup;
@@ -163,7 +157,7 @@ function ikev2Exchange(plan: IkePlan, ends: IkeEndpoints, rnd: SeededRandom): Ik
     out.push({ at: t, fromInitiator: true, natPort: false, message: request() });
     t += 400_000;
   }
-  const spiR = spi8(rnd);
+  const spiR = newSpi(rnd);
   out.push({
     at: t, fromInitiator: false, natPort: false,
     message: ikev2SaInitResponse({
@@ -205,7 +199,7 @@ function ikev1Exchange(plan: IkePlan, ends: IkeEndpoints, rnd: SeededRandom): Ik
   const out: IkeDatagram[] = [];
   const authIp = plan.keying === 'authip-main';
   const mmExchange = authIp ? EXCHANGE.AUTHIP_MAIN_MODE : EXCHANGE.IKEV1_MAIN_MODE;
-  const spiI = spi8(rnd);
+  const spiI = newSpi(rnd);
   const auth = authMethodV1(plan.authentication);
   const lifeSeconds = plan.mainMode.lifetimeMinutes * 60;
   const suites = ikev1Suites(plan.mainMode.offeredSuites, auth, lifeSeconds);
@@ -219,7 +213,7 @@ function ikev1Exchange(plan: IkePlan, ends: IkeEndpoints, rnd: SeededRandom): Ik
   let t = 0;
   out.push({ at: t, fromInitiator: true, natPort: false, message: mm1 });
   t += 400_000;
-  const spiR = spi8(rnd);
+  const spiR = newSpi(rnd);
   if (plan.result === 'no-proposal-chosen') {
     // An unprotected Informational exchange carrying NO-PROPOSAL-CHOSEN (RFC 2408 §5.5).
     out.push({

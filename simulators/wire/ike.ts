@@ -9,6 +9,7 @@ import {
   ATTR_KEY_LENGTH, DH_PUBLIC_VALUE_BYTES, EXCHANGE, IKEV1_ATTR, PAYLOAD_V1, PAYLOAD_V2, PROTOCOL_ID, TRANSFORM_TYPE,
 } from '../../src/capture/ike-ids.js';
 import { ipBytes, type IpAddress } from './frames.js';
+import { systemRandom, type RandomSource } from './ipsec-transforms.js';
 
 export const IKEV1_VERSION = 0x10;
 export const IKEV2_VERSION = 0x20;
@@ -16,9 +17,9 @@ export const IKEV2_VERSION = 0x20;
 /** Header flags: IKEv2 R/V/I (RFC 7296 §3.1), IKEv1 E/C/A (RFC 2408 §3.1). */
 export const FLAG = { V1_ENCRYPTED: 0x01, V1_COMMIT: 0x02, V1_AUTH_ONLY: 0x04, V2_INITIATOR: 0x08, V2_VERSION: 0x10, V2_RESPONSE: 0x20 } as const;
 
-/** A fresh, non-zero 8-byte IKE SPI (cookie). */
-export function newSpi(): Buffer {
-  const s = randomBytes(8);
+/** A fresh, non-zero 8-byte IKE SPI (cookie): system random bytes, or the wire's seeded stream. */
+export function newSpi(rnd: RandomSource = systemRandom): Buffer {
+  const s = rnd.bytes(8);
   if (s.every((b) => b === 0)) s[7] = 1;
   return s;
 }

@@ -3,17 +3,26 @@
 // (RFC 2451; DES as EDE3 with three equal keys, which is exactly single DES, because
 // OpenSSL 3 ships DES only in its legacy provider), AES-GCM with a 16-byte ICV (RFC 4106),
 // NULL encryption (RFC 2410) and AES-GMAC integrity (RFC 4543); HMAC-MD5-96, HMAC-SHA1-96,
-// HMAC-SHA-256-128 and HMAC-SHA-384-192 (RFC 2403, 2404, 4868). esp.ts keeps the fixed
-// AES-256 suites the capture tests use; this module follows the negotiated proposal.
+// HMAC-SHA-256-128, HMAC-SHA-384-192 and HMAC-SHA-512-256 (RFC 2403, 2404, 4868). This
+// module follows the negotiated proposal; esp.ts names the fixed AES-256 and ESP-NULL
+// suites the capture tests use and seals them here too.
 // Keys and IVs come from the caller (a seeded stream on the simulated wire), so a seed
 // reproduces every byte; the open/verify functions prove the frames are genuine.
-import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual, type CipherGCMTypes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual, type CipherGCMTypes } from 'node:crypto';
 import type { IanaChildSuite } from '../../src/ipsec/iana.js';
 import { IPPROTO } from './frames.js';
 
 /** Bytes source for keys and IVs (SeededRandom, or crypto.randomBytes wrapped). */
 export interface RandomSource {
   bytes(n: number): Buffer;
+}
+
+/** The system's random bytes, for callers that need no reproducibility. */
+export const systemRandom: RandomSource = { bytes: (n) => randomBytes(n) };
+
+/** A random ESP/AH SPI ≥ 256 (0-255 are reserved, RFC 4303 §2.1). */
+export function newEspSpi(rnd: RandomSource = systemRandom): number {
+  return 256 + (rnd.bytes(4).readUInt32BE(0) % (0xffffffff - 256));
 }
 
 interface CipherSpec {
@@ -55,6 +64,7 @@ function integSpec(integ: string | null): IntegSpec | null {
     case 'AUTH_HMAC_SHA1_96': return { kind: 'sha1', keyBytes: 20, icvBytes: 12 };
     case 'AUTH_HMAC_SHA2_256_128': return { kind: 'sha256', keyBytes: 32, icvBytes: 16 };
     case 'AUTH_HMAC_SHA2_384_192': return { kind: 'sha384', keyBytes: 48, icvBytes: 24 };
+    case 'AUTH_HMAC_SHA2_512_256': return { kind: 'sha512', keyBytes: 64, icvBytes: 32 };
     case 'AUTH_AES_128_GMAC': return { kind: 'gmac', keyBytes: 16, icvBytes: 16, gmacBits: 128 };
     case 'AUTH_AES_192_GMAC': return { kind: 'gmac', keyBytes: 24, icvBytes: 16, gmacBits: 192 };
     case 'AUTH_AES_256_GMAC': return { kind: 'gmac', keyBytes: 32, icvBytes: 16, gmacBits: 256 };
@@ -114,14 +124,17 @@ function gmac(bits: number, key: Buffer, salt: Buffer, iv: Buffer, aad: Uint8Arr
 }
 
 /**
- * The ESP packet (SPI through ICV) carrying `payload` (a transport-mode segment, next
- * header = its protocol). `iv` must be espIvBytes(k) long.
+ * The ESP packet (SPI through ICV) carrying `payload` with `nextHeader` (a transport-mode
+ * segment and its protocol, or a whole inner IP packet in tunnel mode). `iv` must be
+ * espIvBytes(k) long. `extraPad`: padding beyond the alignment, a multiple of it (hides the
+ * length, RFC 4303 §2.4).
  */
-export function espSeal(k: EspKeys, seq: number, nextHeader: number, payload: Uint8Array, iv: Buffer): Buffer {
+export function espSeal(k: EspKeys, seq: number, nextHeader: number, payload: Uint8Array, iv: Buffer, extraPad = 0): Buffer {
   const c = cipherSpec(k.encryption, k.keyLength);
   const integ = c.aead ? null : integSpec(k.integrity);
   // One buffer for the whole packet: header, IV, (cipher)text with trailer, ICV.
-  const padLen = (c.align - ((payload.length + 2) % c.align)) % c.align;
+  const padLen = ((c.align - ((payload.length + 2) % c.align)) % c.align) + extraPad;
+  if (padLen > 255) throw new Error('ESP padding longer than 255 bytes');
   const clearLen = payload.length + padLen + 2;
   const icvLen = c.aead ? 16 : (integ?.icvBytes ?? 0);
   const out = Buffer.allocUnsafe(8 + iv.length + clearLen + icvLen);
@@ -161,7 +174,7 @@ export function espSeal(k: EspKeys, seq: number, nextHeader: number, payload: Ui
 }
 
 /** Verifies and opens an ESP packet of `k` (the check that the simulated frames are real). */
-export function espOpen(k: EspKeys, packet: Uint8Array): { seq: number; nextHeader: number; payload: Buffer } {
+export function espOpen(k: EspKeys, packet: Uint8Array): { seq: number; nextHeader: number; padLength: number; payload: Buffer } {
   const p = Buffer.from(packet.buffer, packet.byteOffset, packet.length);
   const c = cipherSpec(k.encryption, k.keyLength);
   const integ = c.aead ? null : integSpec(k.integrity);
@@ -196,7 +209,7 @@ export function espOpen(k: EspKeys, packet: Uint8Array): { seq: number; nextHead
   const end = plain.length - 2 - padLen;
   if (end < 0) throw new Error('ESP pad length exceeds the payload');
   for (let i = 1; i <= padLen; i++) if (plain[end + i - 1] !== i) throw new Error('ESP padding is not 1, 2, …, N');
-  return { seq, nextHeader, payload: plain.subarray(0, end) };
+  return { seq, nextHeader, padLength: padLen, payload: plain.subarray(0, end) };
 }
 
 // ---------------------------------------------------------------- AH
