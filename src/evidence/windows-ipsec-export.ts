@@ -5,6 +5,7 @@
 // `Get-NetIPsecMainModeCryptoSet | ConvertTo-Json` (…QuickMode…, …Phase1AuthSet) and
 // `netsh advfirewall consec show rule name=all`.
 import type { AuthMethod, MainModeProposal, NodeIpsecPolicy, QuickModeProposal } from '../ipsec/policy-model.js';
+import { DH, HASH, MM_ENCRYPTION, NETSH_ACTION, PFS, powerShellCipher, SECURITY } from './windows-ipsec.js';
 
 export interface ExportOptions {
   /** Enumerations as names (PowerShell 7 `-EnumsAsStrings`) or numbers (Windows PowerShell 5). */
@@ -13,18 +14,12 @@ export interface ExportOptions {
   computerName?: boolean;
 }
 
-const MM_ENCRYPTION = ['None', 'DES', 'DES3', 'AES128', 'AES192', 'AES256', 'AESGCM128', 'AESGCM192', 'AESGCM256'];
-const HASH = ['None', 'MD5', 'SHA1', 'SHA256', 'SHA384', 'AESGMAC128', 'AESGMAC192', 'AESGMAC256'];
-const DH = ['None', 'DH1', 'DH2', 'DH14', 'DH19', 'DH20', 'DH24'];
-const PFS = ['None', 'DH1', 'DH2', 'DH14', 'DH19', 'DH20', 'DH24', 'SameAsMainMode'];
-const SECURITY = ['None', 'Request', 'Require'];
-
 export const DEFAULT_MM_SET = '{E5A5D32A-4BCE-4e4d-B07F-4AB1BA7E5FE2}';
 export const DEFAULT_QM_SET = '{E5A5D32A-4BCE-4e4d-B07F-4AB1BA7E5FE3}';
 export const DEFAULT_AUTH_SET = '{E5A5D32A-4BCE-4e4d-B07F-4AB1BA7E5FE1}';
 
 function en(names: readonly string[], value: string, o: ExportOptions): string | number {
-  const v = value === '3DES' ? 'DES3' : value;
+  const v = powerShellCipher(value);
   return o.enums === 'numbers' ? names.indexOf(v) : v;
 }
 
@@ -92,14 +87,12 @@ export function authSetExport(node: NodeIpsecPolicy, o: ExportOptions = {}): Rec
   return sets;
 }
 
-const NETSH_ACTION: Record<string, string> = { 'require/require': 'RequireInRequireOut', 'require/request': 'RequireInRequestOut', 'request/request': 'RequestInRequestOut', 'request/require': 'RequestInRequireOut', 'require/none': 'RequireInClearOut', 'none/none': 'NoAuthentication' };
-
 function netshQm(p: QuickModeProposal): string {
   const life = `+${p.lifetimeMinutes}min+${p.lifetimeKilobytes}kb`;
-  const c = p.espEncryption === '3DES' ? '3DES' : p.espEncryption;
+  // netsh writes the model's own cipher names (3DES, not PowerShell's DES3).
   if (p.encapsulation === 'AH') return `AH:${p.ahIntegrity}${life}`;
-  if (p.encapsulation === 'AH+ESP') return `AH+ESP:${p.ahIntegrity}-${p.espIntegrity}-${c}${life}`;
-  return `ESP:${p.espIntegrity}-${c}${life}`;
+  if (p.encapsulation === 'AH+ESP') return `AH+ESP:${p.ahIntegrity}-${p.espIntegrity}-${p.espEncryption}${life}`;
+  return `ESP:${p.espIntegrity}-${p.espEncryption}${life}`;
 }
 
 /** `netsh advfirewall consec show rule name=all` for the node (CRLF, as Windows prints it). */

@@ -21,24 +21,15 @@ import { isSingleAddress, parseAddressEntry } from '../ipsec/address-list.js';
 import { InputError } from '../util/errors.js';
 import { describeJson, isObject, JsonFormatError, ptr } from './json-doc.js';
 import { LineFormatError } from './lines.js';
+import { DH, enumName, HASH, MM_ENCRYPTION, modelCipher, NETSH_REQUIREMENTS, normWord as norm, PFS, SECURITY } from './windows-ipsec.js';
 
 // ---------------------------------------------------------------- PowerShell vocabulary
-
-const MM_ENCRYPTION = ['None', 'DES', 'DES3', 'AES128', 'AES192', 'AES256', 'AESGCM128', 'AESGCM192', 'AESGCM256'] as const;
-const HASH = ['None', 'MD5', 'SHA1', 'SHA256', 'SHA384', 'AESGMAC128', 'AESGMAC192', 'AESGMAC256'] as const;
-const DH = ['None', 'DH1', 'DH2', 'DH14', 'DH19', 'DH20', 'DH24'] as const;
-const PFS = ['None', 'DH1', 'DH2', 'DH14', 'DH19', 'DH20', 'DH24', 'SameAsMainMode'] as const;
-const SECURITY = ['None', 'Request', 'Require'] as const;
-/** The model writes 3DES; PowerShell writes DES3. */
-const modelCipher = (v: string): string => (v === 'DES3' ? '3DES' : v);
-
-const norm = (s: string): string => s.toLowerCase().replace(/[\s_-]/g, '');
 
 /** One value of a PowerShell enum: its name (any case) or its number in the listed order. */
 function enumOf<T extends string>(file: string, at: string, v: unknown, names: readonly T[], what: string): T {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < names.length) return names[v]!;
   if (typeof v === 'string') {
-    const hit = names.find((n) => norm(n) === norm(v) || (n === 'DES3' && norm(v) === '3des'));
+    const hit = enumName(names, v);
     if (hit) return hit;
   }
   throw new JsonFormatError(file, at, `${what}: one of ${names.join(', ')} (or its number 0..${names.length - 1})`, describeJson(v));
@@ -311,15 +302,6 @@ export function readPowerShellIpsecExport(doc: unknown, file: string, group: str
 
 // ---------------------------------------------------------------- netsh text
 
-const NETSH_ACTION: Record<string, [Requirement, Requirement]> = {
-  requireinrequireout: ['require', 'require'],
-  requireinrequestout: ['require', 'request'],
-  requestinrequestout: ['request', 'request'],
-  requestinrequireout: ['request', 'require'],
-  requireinclearout: ['require', 'none'],
-  noauthentication: ['none', 'none'],
-};
-
 /** `ESP:SHA256-AES256+60min+100000kb`, `AH:SHA1+60min+100000kb`, `AH+ESP:SHA1-AES128+…`. */
 function netshQuickMode(file: string, line: number, text: string): QuickModeProposal[] {
   return text
@@ -331,7 +313,7 @@ function netshQuickMode(file: string, line: number, text: string): QuickModeProp
       if (!m) throw new LineFormatError(file, line, 'QuickModeSecMethods', 'ESP:<integrity>-<encryption>+<min>min+<kb>kb or AH:<integrity>+…', `'${t}'`);
       const protocol = m[1]!.toUpperCase() as QuickModeProposal['encapsulation'];
       const pick = <T extends string>(v: string | undefined, names: readonly T[]): T => {
-        const hit = names.find((n) => norm(n) === norm(v ?? 'None') || (n === 'DES3' && norm(v ?? '') === '3des'));
+        const hit = enumName(names, v ?? 'None');
         if (!hit) throw new LineFormatError(file, line, 'QuickModeSecMethods', `one of ${names.join(', ')}`, `'${v}' in '${t}'`);
         return hit;
       };
@@ -371,8 +353,8 @@ export function parseNetshConsec(text: string, file: string, group: string, into
       });
     };
     const action = need('Action');
-    const req = NETSH_ACTION[norm(action.value)];
-    if (!req) throw new LineFormatError(file, action.line, 'Action', `one of ${Object.keys(NETSH_ACTION).join(', ')}`, `'${action.value}'`);
+    const req = NETSH_REQUIREMENTS[norm(action.value)];
+    if (!req) throw new LineFormatError(file, action.line, 'Action', `one of ${Object.keys(NETSH_REQUIREMENTS).join(', ')}`, `'${action.value}'`);
     const enabled = get('Enabled');
     const profiles = get('Profiles');
     const proto = get('Protocol');

@@ -1,6 +1,47 @@
-// Windows IPsec configuration exports (IPSEC-1..4), told apart by content. The reader that
-// maps them into the policy model (src/ipsec/policy-model.ts) is in windows-ipsec-reader.ts.
+// Windows IPsec configuration exports (IPSEC-1..4), told apart by content, and the words
+// Windows writes in them. The reader that maps them into the policy model
+// (src/ipsec/policy-model.ts) is in windows-ipsec-reader.ts, its inverse in windows-ipsec-export.ts.
+import type { Requirement } from '../ipsec/policy-model.js';
 import { isObject } from './json-doc.js';
+
+// ---------------------------------------------------------------- PowerShell and netsh vocabulary
+
+// The NetSecurity module's enumerations, names in their documented value order: Windows
+// PowerShell 5 writes an enum as its number (the index here), PowerShell 7 -EnumsAsStrings as its name.
+export const MM_ENCRYPTION = ['None', 'DES', 'DES3', 'AES128', 'AES192', 'AES256', 'AESGCM128', 'AESGCM192', 'AESGCM256'] as const;
+export const HASH = ['None', 'MD5', 'SHA1', 'SHA256', 'SHA384', 'AESGMAC128', 'AESGMAC192', 'AESGMAC256'] as const;
+export const DH = ['None', 'DH1', 'DH2', 'DH14', 'DH19', 'DH20', 'DH24'] as const;
+export const PFS = ['None', 'DH1', 'DH2', 'DH14', 'DH19', 'DH20', 'DH24', 'SameAsMainMode'] as const;
+export const SECURITY = ['None', 'Request', 'Require'] as const;
+
+/** The model writes 3DES; PowerShell writes DES3. */
+export const modelCipher = (v: string): string => (v === 'DES3' ? '3DES' : v);
+export const powerShellCipher = (v: string): string => (v === '3DES' ? 'DES3' : v);
+
+/** A Windows word as compared: any case, without white space, underscores or dashes. */
+export const normWord = (s: string): string => s.toLowerCase().replace(/[\s_-]/g, '');
+
+/** The enum name `v` stands for (any case; 3DES for DES3), or undefined. Pure. */
+export function enumName<T extends string>(names: readonly T[], v: string): T | undefined {
+  return names.find((n) => normWord(n) === normWord(v) || (n === 'DES3' && normWord(v) === '3des'));
+}
+
+/** netsh's consec rule Action for each inbound/outbound requirement pair it has a word for. */
+export const NETSH_ACTION: Readonly<Record<string, string>> = {
+  'require/require': 'RequireInRequireOut',
+  'require/request': 'RequireInRequestOut',
+  'request/request': 'RequestInRequestOut',
+  'request/require': 'RequestInRequireOut',
+  'require/none': 'RequireInClearOut',
+  'none/none': 'NoAuthentication',
+};
+
+/** The inverse of NETSH_ACTION: an Action (as normWord gives it) to its [inbound, outbound] requirements. */
+export const NETSH_REQUIREMENTS: Readonly<Record<string, [Requirement, Requirement]>> = Object.fromEntries(
+  Object.entries(NETSH_ACTION).map(([pair, action]) => [normWord(action), pair.split('/') as [Requirement, Requirement]]),
+);
+
+// ---------------------------------------------------------------- which export a file is
 
 export type WindowsIpsecExportKind = 'Get-NetIPsecRule' | 'Get-NetIPsecMainModeCryptoSet' | 'Get-NetIPsecQuickModeCryptoSet' | 'Get-NetIPsecPhase1AuthSet' | 'Get-NetFirewallAddressFilter' | 'NetIPsec export';
 

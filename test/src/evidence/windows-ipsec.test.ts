@@ -10,7 +10,7 @@ import { seedSetupPolicy } from '../../../src/ipsec/seed-setup.js';
 import { qm, type NodeIpsecPolicy } from '../../../src/ipsec/policy-model.js';
 import { authSetExport, mainModeExport, netshConsecText, quickModeExport, ruleExport } from '../../../src/evidence/windows-ipsec-export.js';
 import { buildNodePolicy, parseNetshConsec, readPowerShellIpsecExport } from '../../../src/evidence/windows-ipsec-reader.js';
-import { windowsIpsecShape, looksLikeNetshConsec } from '../../../src/evidence/windows-ipsec.js';
+import { NETSH_ACTION, windowsIpsecShape, looksLikeNetshConsec } from '../../../src/evidence/windows-ipsec.js';
 import { runAudit } from '../../../src/audit/run-audit.js';
 import { defaultPolicy } from '../../../src/compliance/policy.js';
 import { FormatError, InputError } from '../../../src/util/errors.js';
@@ -58,6 +58,23 @@ test('netsh advfirewall consec output reads into the same rules (CRLF, padded fi
   assert.deepEqual([built.rules[0]!.inbound, built.rules[0]!.outbound, built.rules[0]!.profiles], ['require', 'require', ['domain', 'private', 'public']]);
   assert.deepEqual(built.rules[0]!.authentication, node.rules[0]!.authentication);
   assert.deepEqual(built.rules[0]!.quickMode?.proposals, node.defaults.quickMode.proposals);
+});
+
+test('every netsh Action and a 3DES proposal (DES3 to PowerShell) read back as written', () => {
+  for (const pair of Object.keys(NETSH_ACTION)) {
+    const node = seed()[0]!;
+    const [inbound, outbound] = pair.split('/') as ['require' | 'request' | 'none', 'require' | 'request' | 'none'];
+    Object.assign(node.rules[0]!, { inbound, outbound });
+    const rule = buildNodePolicy(node.name, parseNetshConsec(netshConsecText(node), 'consec.txt', node.name)).policy.rules[0]!;
+    assert.deepEqual([rule.inbound, rule.outbound], [inbound, outbound], pair);
+  }
+  const node = seed()[0]!;
+  node.defaults.quickMode.proposals = [qm('ESP', '3DES', 'SHA1')];
+  assert.equal((quickModeExport(node)[0]!.Proposal as { Encryption: unknown }[])[0]!.Encryption, 'DES3');
+  assert.deepEqual(readBack(node, 'names').defaults.quickMode.proposals, node.defaults.quickMode.proposals);
+  assert.deepEqual(readBack(node, 'numbers').defaults.quickMode.proposals, node.defaults.quickMode.proposals);
+  const netsh = buildNodePolicy(node.name, parseNetshConsec(netshConsecText(node), 'consec.txt', node.name)).policy;
+  assert.deepEqual(netsh.rules[0]!.quickMode?.proposals, node.defaults.quickMode.proposals);
 });
 
 test('malformed exports: where and what was expected', () => {
