@@ -155,7 +155,11 @@ export class BackupReader {
     if (this.pos + n > this.size) throw this.bad(this.pos, 'data', `${n} more bytes, the file ends first (truncated backup)`);
     const b = Buffer.allocUnsafe(n);
     let got = 0;
-    while (got < n) got += readSync(this.fd, b, got, n - got, this.pos + got);
+    while (got < n) {
+      const r = readSync(this.fd, b, got, n - got, this.pos + got);
+      if (r === 0) throw this.bad(this.pos + got, 'data', `${n - got} more bytes, the file ends first (it shrank while being read)`);
+      got += r;
+    }
     this.pos += n;
     if (hashed) this.hash.update(b);
     return b;

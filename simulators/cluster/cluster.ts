@@ -1042,27 +1042,33 @@ export class SimCluster {
         ensureDir(join(staging, 'extracts'), 0o755);
         for (const s of m.cluster.sites) ensureDir(join(staging, 'extracts', s), 0o755);
         const known = new Set(src.meks.map((x) => x.id));
-        reader.readExtracts((site, name, size) => {
-          checkName('site', site);
-          checkName('extract', name);
-          const path = join(staging, 'extracts', site, `${name}.hyper`);
-          ensureDir(join(staging, 'extracts', site), 0o755);
-          const fd = openSync(path, 'wx', 0o640);
-          let written = 0;
-          return {
-            write(chunk) {
-              writeAll(fd, chunk);
-              written += chunk.length;
-            },
-            done() {
-              fsyncSync(fd);
-              closeSync(fd);
-              if (written !== size) throw new InputError(`${file}: extract ${site}/${name}: expected ${size} bytes, got ${written}`);
-              const h = readExtractHeader(path);
-              if (!known.has(h.mekId)) throw new InputError(`${file}: extract ${site}/${name} is under MEK ${h.mekId}, which the backup does not hold`);
-            },
-          };
-        });
+        let staged: number | undefined; // the extract file being written; closed below if the stream fails
+        try {
+          reader.readExtracts((site, name, size) => {
+            checkName('site', site);
+            checkName('extract', name);
+            const path = join(staging, 'extracts', site, `${name}.hyper`);
+            ensureDir(join(staging, 'extracts', site), 0o755);
+            const fd = (staged = openSync(path, 'wx', 0o640));
+            let written = 0;
+            return {
+              write(chunk) {
+                writeAll(fd, chunk);
+                written += chunk.length;
+              },
+              done() {
+                fsyncSync(fd);
+                staged = undefined;
+                closeSync(fd);
+                if (written !== size) throw new InputError(`${file}: extract ${site}/${name}: expected ${size} bytes, got ${written}`);
+                const h = readExtractHeader(path);
+                if (!known.has(h.mekId)) throw new InputError(`${file}: extract ${site}/${name} is under MEK ${h.mekId}, which the backup does not hold`);
+              },
+            };
+          });
+        } finally {
+          if (staged !== undefined) closeSync(staged);
+        }
         writeFileAtomic(join(staging, 'kms.json'), `${JSON.stringify(next, null, 2)}\n`, 0o600);
         syncFolder(staging);
 

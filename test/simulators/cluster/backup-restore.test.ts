@@ -3,9 +3,10 @@
 // decryption-only, does not migrate its RMK, and makes a new RMK and encryption MEK.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { initCluster, KmsCallError } from '../../../simulators/cluster/index.js';
+import { BackupReader } from '../../../simulators/cluster/backup-file.js';
 import { InputError } from '../../../src/util/errors.js';
 import { readBackupManifest, readKeyStore } from '../../../src/evidence/key-store.js';
 import { parseKmsStatus } from '../../../src/evidence/kms-status.js';
@@ -197,5 +198,53 @@ test('a damaged backup is refused by its checksum and changes nothing', async ()
     await assert.rejects(c.backup(backupFile), /the file exists; choose another name/);
   } finally {
     c.close();
+  }
+});
+
+/** Paths this process holds open (Linux; elsewhere nothing to check). */
+function openFiles(): string[] {
+  try {
+    return readdirSync('/proc/self/fd').flatMap((n) => {
+      try {
+        return [readlinkSync(`/proc/self/fd/${n}`)];
+      } catch {
+        return []; // closed between the two looks
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+test('a backup cut short in an extract is refused, changes nothing, and leaves no staged file open', async () => {
+  const cut = join(work, 'cut.tsbak');
+  copyFileSync(backupFile, cut);
+  truncateSync(cut, statSync(cut).size - 100); // inside the last extract's bytes (the end entry is 43)
+  const dst = fresh();
+  await initCluster(dst);
+  const c = await openCluster(dst, t.kms);
+  try {
+    await c.stop();
+    const kmsBefore = readFileSync(join(dst, 'keystore', 'kms.json'));
+    await assert.rejects(c.restore(cut), (e: Error) => e instanceof InputError && /: offset \d+: data: expected \d+ more bytes, the file ends first \(truncated backup\)$/.test(e.message));
+    assert.deepEqual(openFiles().filter((f) => f.startsWith(dst)), [], 'the extract being staged is closed');
+    assert.deepEqual(readFileSync(join(dst, 'keystore', 'kms.json')), kmsBefore);
+  } finally {
+    c.close();
+  }
+});
+
+test('a backup that shrinks while it is read is refused with the offset, not read forever', () => {
+  const shrinking = join(work, 'shrinking.tsbak');
+  copyFileSync(backupFile, shrinking);
+  const reader = BackupReader.open(shrinking); // its size is taken here
+  try {
+    truncateSync(shrinking, statSync(shrinking).size - 100);
+    assert.throws(
+      () => reader.readExtracts(() => ({ write() {}, done() {} })),
+      (e: Error) => e instanceof InputError && e.message.startsWith(`${shrinking}: offset `) && /: offset \d+: data: expected \d+ more bytes, the file ends first \(it shrank while being read\)$/.test(e.message),
+    );
+  } finally {
+    reader.close();
   }
 });
