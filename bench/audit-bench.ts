@@ -69,10 +69,7 @@ function nativeBlock(start: number): Buffer {
 function generate(): number {
   if (existsSync(dir)) {
     let have = 0;
-    const walk = (d: string): void => {
-      for (const e of readdirSync(d, { withFileTypes: true })) e.isDirectory() ? walk(join(d, e.name)) : (have += statSync(join(d, e.name)).size);
-    };
-    walk(dir);
+    for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) if (!e.isDirectory()) have += statSync(join(e.parentPath, e.name)).size;
     if (Math.abs(have - TARGET) < TARGET * 0.05) return have;
     rmSync(dir, { recursive: true, force: true });
   }

@@ -15,7 +15,7 @@
 //     backups/              tsm maintenance backup files
 //
 // Judging is not done here: the Then steps read these files back through src/evidence/.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
 import {
@@ -152,16 +152,10 @@ export class KmsScenario {
 
   /** Every file the scenario left, for the plaintext-key scan. */
   files(under = this.dir): string[] {
-    const out: string[] = [];
-    const walk = (d: string): void => {
-      for (const n of readdirSync(d)) {
-        const p = join(d, n);
-        if (statSync(p).isDirectory()) walk(p);
-        else out.push(p);
-      }
-    };
-    if (existsSync(under)) walk(under);
-    return out;
+    if (!existsSync(under)) return [];
+    return readdirSync(under, { recursive: true, withFileTypes: true })
+      .filter((e) => !e.isDirectory())
+      .map((e) => join(e.parentPath, e.name));
   }
 
   // ------------------------------------------------------------ clusters

@@ -1,7 +1,7 @@
 // Shared by the simulated-cluster tests: an embedded KMS with a CMK, a cluster opened with
 // per-node role credentials, output capture, and a scanner for plaintext key material.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -94,16 +94,9 @@ export function captureKeys(): { keys: KeyMaterialEvent[]; stop: () => void } {
 }
 
 export function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const n of readdirSync(d)) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => !e.isDirectory())
+    .map((e) => join(e.parentPath, e.name));
 }
 
 /** The needles assertNoKeyIn looks for, one per encoding the steps' scan knows (KEY_ENCODINGS). */
