@@ -19,7 +19,7 @@ import { childSuite } from '../../src/ipsec/iana.js';
 import type { DirectionPlan } from '../../src/ipsec/negotiate.js';
 import { removeQuietly, syncFolder, tempPathFor } from '../../src/util/atomic-file.js';
 import { espInUdp, ikeInUdp } from './esp.js';
-import { ETHERTYPE, ethernet, IPPROTO, ipBytes, ipv4, ipv6, macBytes, tcp } from './frames.js';
+import { ETHERTYPE, ethernet, IPPROTO, ipBytes, ipv4Header, ipv6Header, macBytes, tcp } from './frames.js';
 import { ikeExchange, type IkeDatagram } from './ike-exchange.js';
 import { ahLength, ahSeal, espIvBytes, espSeal, newAhKeys, newEspKeys, newEspSpi, type AhKeys, type EspKeys } from './ipsec-transforms.js';
 import { FileSink, MemorySink, PcapngWriter, PcapWriter, type ByteSink } from './pcap-writer.js';
@@ -218,30 +218,28 @@ function simulate(sink: ByteSink, hosts: readonly WireHost[], flows: readonly Wi
     return h;
   };
 
-  // ---- writer
-  let writePacket: (frame: Buffer, t: number) => void;
+  // ---- writer: the format's record, chosen once; the time inside it measured in one place
   const stats: WireStats = { packets: 0, frameBytes: 0, fileBytes: 0, ikePackets: 0, espPackets: 0, ahPackets: 0, plaintextPackets: 0, ikeNegotiations: 0, writeNs: 0, protectedPerPair: {} };
-  let close: () => void;
+  let writer: PcapWriter | PcapngWriter;
+  /** Writes one frame `ns` after the capture's start. */
+  let writeRecord: (frame: Buffer, ns: number) => void;
   if (options.format === 'pcapng') {
     const w = new PcapngWriter({ userAppl: 'cryptgate simulated cluster wire', comment: `seed ${String(options.seed)}` }, sink);
     const iface = w.addInterface({ linkType: LINKTYPE_ETHERNET, snaplen: 262144, tsresol: 9, name: 'switch-mirror', description: 'mirror port of the cluster switch' });
-    writePacket = (frame, t) => {
-      const total = baseNs + t;
-      const s0 = process.hrtime.bigint();
-      w.writePacket(iface, frame, baseSec + Math.floor(total / SEC), total % SEC);
-      stats.writeNs += Number(process.hrtime.bigint() - s0);
-    };
-    close = () => { const s0 = process.hrtime.bigint(); w.close(); stats.writeNs += Number(process.hrtime.bigint() - s0); stats.fileBytes = w.bytesWritten; };
+    writeRecord = (frame, ns) => w.writePacket(iface, frame, baseSec + Math.floor(ns / SEC), ns % SEC);
+    writer = w;
   } else {
     const w = new PcapWriter({ linkType: LINKTYPE_ETHERNET }, sink);
-    writePacket = (frame, t) => {
-      const total = baseNs + t;
-      const s0 = process.hrtime.bigint();
-      w.writePacket(frame, baseSec + Math.floor(total / SEC), Math.floor((total % SEC) / 1000));
-      stats.writeNs += Number(process.hrtime.bigint() - s0);
-    };
-    close = () => { const s0 = process.hrtime.bigint(); w.close(); stats.writeNs += Number(process.hrtime.bigint() - s0); stats.fileBytes = w.bytesWritten; };
+    writeRecord = (frame, ns) => w.writePacket(frame, baseSec + Math.floor(ns / SEC), Math.floor((ns % SEC) / 1000));
+    writer = w;
   }
+  const timed = <A extends unknown[]>(f: (...a: A) => void) => (...a: A): void => {
+    const s0 = process.hrtime.bigint();
+    f(...a);
+    stats.writeNs += Number(process.hrtime.bigint() - s0);
+  };
+  const writePacket = timed((frame: Buffer, t: number) => writeRecord(frame, baseNs + t));
+  const closeWriter = timed(() => writer.close());
 
   // ---- negotiations: one group per SA pair (protected) or per failed attempt
   const groups = new Map<string, SaGroup>();
@@ -327,12 +325,17 @@ function simulate(sink: ByteSink, hosts: readonly WireHost[], flows: readonly Wi
     return p;
   };
 
-  const frame = (src: HostState, dst: HostState, proto: number, payload: Uint8Array): Buffer => {
-    const ip = src.v6
-      ? ipv6({ src: src.ip, dst: dst.ip, nextHeader: proto, hopLimit: 128 }, payload)
-      : ipv4({ src: src.ip, dst: dst.ip, protocol: proto, ttl: 128, dontFragment: true, id: (src.ipId = (src.ipId + 1) & 0xffff) }, payload);
-    return ethernet({ dst: dst.mac, src: src.mac, etherType: src.v6 ? ETHERTYPE.IPV6 : ETHERTYPE.IPV4 }, ip);
-  };
+  /** The IP header src → dst for `proto` with `payloadLength` bytes after it; each IPv4 packet takes the sender's next id. */
+  const ipHeader = (src: HostState, dst: HostState, proto: number, payloadLength: number): Buffer => (src.v6
+    ? ipv6Header({ src: src.ip, dst: dst.ip, nextHeader: proto, hopLimit: 128 }, payloadLength)
+    : ipv4Header({ src: src.ip, dst: dst.ip, protocol: proto, ttl: 128, dontFragment: true, id: (src.ipId = (src.ipId + 1) & 0xffff) }, payloadLength));
+
+  /** The Ethernet frame src → dst carrying an IP packet. */
+  const onEthernet = (src: HostState, dst: HostState, ipPacket: Uint8Array): Buffer =>
+    ethernet({ dst: dst.mac, src: src.mac, etherType: src.v6 ? ETHERTYPE.IPV6 : ETHERTYPE.IPV4 }, ipPacket);
+
+  const frame = (src: HostState, dst: HostState, proto: number, payload: Uint8Array): Buffer =>
+    onEthernet(src, dst, Buffer.concat([ipHeader(src, dst, proto, payload.length), payload]));
 
   const countPair = (g: SaGroup): void => {
     stats.protectedPerPair[g.pairKey] = (stats.protectedPerPair[g.pairKey] ?? 0) + 1;
@@ -360,15 +363,11 @@ function simulate(sink: ByteSink, hosts: readonly WireHost[], flows: readonly Wi
     if (g.ahOut) {
       const keys = outbound ? g.ahOut : g.ahIn!;
       const seq = outbound ? g.ahSeqOut++ : g.ahSeqIn++;
-      const len = ahLength(keys, src.v6);
-      const hdr = (src.v6
-        ? ipv6({ src: src.ip, dst: dst.ip, nextHeader: IPPROTO.AH, hopLimit: 128 }, Buffer.alloc(len + payload.length))
-        : ipv4({ src: src.ip, dst: dst.ip, protocol: IPPROTO.AH, ttl: 128, dontFragment: true, id: (src.ipId = (src.ipId + 1) & 0xffff) }, Buffer.alloc(len + payload.length))
-      ).subarray(0, src.v6 ? 40 : 20);
-      const packet = ahSeal(keys, seq, Buffer.from(hdr), proto, payload, keys.integrity.includes('GMAC') ? rnd.bytes(8) : undefined);
+      const hdr = ipHeader(src, dst, IPPROTO.AH, ahLength(keys, src.v6) + payload.length);
+      const packet = ahSeal(keys, seq, hdr, proto, payload, keys.integrity.includes('GMAC') ? rnd.bytes(8) : undefined);
       if (!g.espOut) stats.ahPackets++;
       countPair(g);
-      emit(ethernet({ dst: dst.mac, src: src.mac, etherType: src.v6 ? ETHERTYPE.IPV6 : ETHERTYPE.IPV4 }, packet), t);
+      emit(onEthernet(src, dst, packet), t);
       return;
     }
     countPair(g);
@@ -408,6 +407,7 @@ function simulate(sink: ByteSink, hosts: readonly WireHost[], flows: readonly Wi
     s.i++;
     if (s.i < s.segs.length) { s.next = s.segs[s.i]!.t; heap.push(s); } else s.segs = null;
   }
-  close();
+  closeWriter();
+  stats.fileBytes = writer.bytesWritten;
   return stats;
 }

@@ -260,14 +260,26 @@ export interface Ipv4Options {
 }
 
 export function ipv4(o: Ipv4Options, payload: Uint8Array): Buffer {
+  const p = ipv4Layout(o, payload.length, true);
+  p.set(payload, p.length - payload.length);
+  return p;
+}
+
+/** The header alone of the IPv4 datagram ipv4(o, payload) builds for a payload of `payloadLength` bytes. */
+export function ipv4Header(o: Ipv4Options, payloadLength: number): Buffer {
+  return ipv4Layout(o, payloadLength, false);
+}
+
+/** The header of a datagram with `payloadLength` bytes after it, in a buffer with room for them when `withRoom`. */
+function ipv4Layout(o: Ipv4Options, payloadLength: number, withRoom: boolean): Buffer {
   const optLen = o.options ? (o.options.length + 3) & ~3 : 0;
   if (optLen > 40) throw new Error('IPv4 options longer than 40 bytes');
   const fragOff = o.fragmentOffset ?? 0;
   if (fragOff % 8 !== 0 || fragOff > 0xfff8) throw new Error(`bad fragment offset ${fragOff}`);
   const hl = 20 + optLen;
-  const total = hl + payload.length;
+  const total = hl + payloadLength;
   if (total > 0xffff) throw new Error(`IPv4 datagram too long: ${total}`);
-  const p = Buffer.alloc(total);
+  const p = Buffer.alloc(withRoom ? total : hl);
   p[0] = 0x40 | (hl >> 2);
   p[1] = o.tos ?? 0;
   p.writeUInt16BE(total, 2);
@@ -279,7 +291,6 @@ export function ipv4(o: Ipv4Options, payload: Uint8Array): Buffer {
   ipv4Bytes(o.dst).copy(p, 16);
   if (o.options) p.set(o.options, 20);
   p.writeUInt16BE(o.checksum ?? internetChecksum(p.subarray(0, hl)), 10);
-  p.set(payload, hl);
   return p;
 }
 
@@ -401,12 +412,23 @@ function extensionBytes(e: Ipv6ExtensionHeader, next: number): Buffer {
 }
 
 export function ipv6(o: Ipv6Options, payload: Uint8Array): Buffer {
+  const p = ipv6Layout(o, payload.length, true);
+  p.set(payload, p.length - payload.length);
+  return p;
+}
+
+/** The headers alone (fixed header and extensions) of the packet ipv6(o, payload) builds for a payload of `payloadLength` bytes. */
+export function ipv6Header(o: Ipv6Options, payloadLength: number): Buffer {
+  return ipv6Layout(o, payloadLength, false);
+}
+
+function ipv6Layout(o: Ipv6Options, payloadLength: number, withRoom: boolean): Buffer {
   const exts = o.extensions ?? [];
   const parts = exts.map((e, i) => extensionBytes(e, exts[i + 1]?.type ?? o.nextHeader));
   const extLen = parts.reduce((s, b) => s + b.length, 0);
-  const plen = extLen + payload.length;
+  const plen = extLen + payloadLength;
   if (plen > 0xffff) throw new Error('IPv6 payload too long (jumbograms are not supported)');
-  const p = Buffer.alloc(40 + plen);
+  const p = Buffer.alloc(40 + (withRoom ? plen : extLen));
   p.writeUInt32BE(((6 << 28) | ((o.trafficClass ?? 0) << 20) | ((o.flowLabel ?? 0) & 0xfffff)) >>> 0, 0);
   p.writeUInt16BE(plen, 4);
   p[6] = exts[0]?.type ?? o.nextHeader;
@@ -415,7 +437,6 @@ export function ipv6(o: Ipv6Options, payload: Uint8Array): Buffer {
   ipv6Bytes(o.dst).copy(p, 24);
   let off = 40;
   for (const b of parts) { b.copy(p, off); off += b.length; }
-  p.set(payload, off);
   return p;
 }
 

@@ -5,8 +5,8 @@ import { strict as assert } from 'node:assert';
 import { after, describe, it } from 'node:test';
 import {
   AF, ETHERTYPE, IPPROTO, SLL_PACKET_TYPE, TCP_FLAGS, TCP_OPTION, ah, arp, bsdLoop, bsdNull, ethernet, fragmentIpv4, fragmentIpv6,
-  icmpEcho, icmpv6Echo, icmpv6NeighborAdvertisement, icmpv6NeighborSolicitation, internetChecksum, ipPacket, ipv4, ipv4Bytes, ipv6,
-  ipv6Bytes, linuxSll, linuxSll2, solicitedNodeMulticast, tcp, udp,
+  icmpEcho, icmpv6Echo, icmpv6NeighborAdvertisement, icmpv6NeighborSolicitation, internetChecksum, ipPacket, ipv4, ipv4Bytes, ipv4Header, ipv6,
+  ipv6Bytes, ipv6Header, linuxSll, linuxSll2, solicitedNodeMulticast, tcp, udp,
 } from '../../../simulators/wire/frames.js';
 import { PcapWriter } from '../../../simulators/wire/pcap-writer.js';
 import { CHECKSUM_BAD, CHECKSUM_GOOD, CHECKSUM_PREFS, TempDir, column, expertProblems, fields } from './tshark-oracle.js';
@@ -177,6 +177,17 @@ describe('IPv4 and IPv6 headers', () => {
       ['0', '60', '43,6', '60', '0x012345', CHECKSUM_GOOD, body.toString('hex')],
     ]);
     assert.deepEqual(expertProblems(file, CHECKSUM_PREFS), []);
+  });
+
+  it('ipv4Header / ipv6Header: exactly the headers ipv4 / ipv6 put before the payload', () => {
+    const payload = Buffer.alloc(333, 0x5a);
+    const v4 = { src: A4, dst: B4, protocol: IPPROTO.AH, id: 0x1234, ttl: 128, dontFragment: true, options: Buffer.from([1, 1, 1, 0]) };
+    const whole4 = ipv4(v4, payload);
+    assert.deepEqual(ipv4Header(v4, payload.length), whole4.subarray(0, whole4.length - payload.length));
+    const v6 = { src: A6, dst: B6, nextHeader: IPPROTO.AH, hopLimit: 128, extensions: [{ type: 60 as const }] };
+    const whole6 = ipv6(v6, payload);
+    assert.deepEqual(ipv6Header(v6, payload.length), whole6.subarray(0, whole6.length - payload.length));
+    assert.throws(() => ipv4Header(v4, 0x10000), /too long/);
   });
 
   it('fragmentIpv4: 8-byte units, options copied per RFC 791, tshark reassembles', () => {
