@@ -108,6 +108,22 @@ export class KmsCallError extends EnvironmentError {
   }
 }
 
+/** Where a new RMK is rooted: a CMK (AWS mode) or the local keystore (local mode). */
+type RmkTarget = { mode: 'aws'; cmkArn: string; region: string } | { mode: 'local' };
+
+/** A random RMK sealed under the cluster's local keystore root. The caller owns the plaintext key and must zero it. */
+function newLocalRmk(dir: string, clusterId: string, ts: string): { rmk: RmkRecord; key: Buffer } {
+  const { rootId, root } = openLocalRoot(dir, clusterId);
+  try {
+    const key = newKey();
+    const id = randomUUID();
+    reportKey('rmk', id, key);
+    return { rmk: { id, createdAt: ts, wrappedBy: 'local-keystore', sealed: seal(root, key, localRmkAad(id, rootId)), rootId }, key };
+  } finally {
+    root.fill(0);
+  }
+}
+
 /** Creates a new cluster in `dir` (empty or absent). cluster.json is written last: it is the commit point. */
 export async function initCluster(dirArg: string, o: InitOptions & { now?: () => Date } = {}): Promise<ClusterConfig> {
   const dir = resolve(dirArg);
@@ -127,13 +143,10 @@ export async function initCluster(dirArg: string, o: InitOptions & { now?: () =>
   try {
     const ts = isoSeconds(now);
     const ks = createLocalKeystore(dir, config.clusterId, ts);
-    const { root } = openLocalRoot(dir, config.clusterId);
-    const rmk = newKey();
-    const rmkId = randomUUID();
-    reportKey('rmk', rmkId, rmk);
-    const rmkRecord: RmkRecord = { id: rmkId, createdAt: ts, wrappedBy: 'local-keystore', sealed: seal(root, rmk, localRmkAad(rmkId, ks.rootId)), rootId: ks.rootId };
+    const { rmk: rmkRecord, key: rmk } = newLocalRmk(dir, config.clusterId, ts);
+    const rmkId = rmkRecord.id;
     const mek = newEncryptionMek(rmkId, rmk, ts);
-    scrub(root, rmk, mek.key);
+    scrub(rmk, mek.key);
     const storage: KmsStorage = {
       format: 'cryptgate/kms-storage@1',
       mode: 'local',
@@ -536,31 +549,15 @@ export class SimCluster {
     }
 
     const oldRmk = await this.rmkOn(init, ctx, TSM);
-    const rmkId = randomUUID();
-    const encryptionContext = { 'tableau-kms': 'root-master-key', 'rmk-id': rmkId };
-    const gdk = await this.kmsCall(init, o.region, 'kms:GenerateDataKey', `CMK ${arn.arn}`, (k) =>
-      k.send(new GenerateDataKeyCommand({ KeyId: arn.arn, KeySpec: 'AES_256', EncryptionContext: encryptionContext })),
-    );
-    const newRmk = Buffer.from(gdk.Plaintext!);
-    gdk.Plaintext?.fill(0);
-    reportKey('rmk', rmkId, newRmk);
+    const ts = isoSeconds(this.now());
+    const { rmk, key: newRmk } = await this.generateRmk(init, ts, { mode: 'aws', cmkArn: arn.arn, region: o.region });
     try {
-      if (newRmk.length !== 32) throw new EnvironmentError(`${init.name} (role ${init.role.name}): kms:GenerateDataKey on CMK ${arn.arn} returned ${newRmk.length} bytes, expected 32`);
-      const ts = isoSeconds(this.now());
       const next: KmsStorage = {
         ...this.storage,
         mode: 'aws',
         aws: { cmkArn: arn.arn, region: o.region },
-        rmk: {
-          id: rmkId,
-          createdAt: ts,
-          wrappedBy: 'aws-kms',
-          blob: Buffer.from(gdk.CiphertextBlob!).toString('base64'),
-          cmkArn: arn.arn,
-          region: o.region,
-          encryptionContext,
-        },
-        meks: this.rewrapMeks(oldRmk, rmkId, newRmk),
+        rmk,
+        meks: this.rewrapMeks(oldRmk, rmk.id, newRmk),
         generation: this.storage.generation + 1,
         updatedAt: ts,
       };
@@ -569,7 +566,7 @@ export class SimCluster {
     } finally {
       newRmk.fill(0);
     }
-    this.logs.java(init.name, 'tabadmincontroller', 'INFO', CLASSES.awsAccessor, `Generated RMK with ID ${rmkId} using CMK with ARN ${arn.arn}`, ctx);
+    this.logs.java(init.name, 'tabadmincontroller', 'INFO', CLASSES.awsAccessor, `Generated RMK with ID ${rmk.id} using CMK with ARN ${arn.arn}`, ctx);
     this.logs.java(init.name, 'tabadmincontroller', 'INFO', CLASSES.tsmKms, `KMS mode set to AWS (CMK ${arn.arn}, region ${o.region})`, ctx);
     await this.restart();
   }
@@ -581,56 +578,53 @@ export class SimCluster {
     const ctx: LogContext = { jobId, jobType: 'kms_set_mode', user: this.user, req: newRequestId() };
     this.print('Setting the KMS mode to local...');
     const oldRmk = await this.rmkOn(init, ctx, TSM);
-    const { rootId, root } = openLocalRoot(this.dir, this.config.clusterId);
-    const rmk = newKey();
-    const rmkId = randomUUID();
-    reportKey('rmk', rmkId, rmk);
+    const ts = isoSeconds(this.now());
+    const { rmk, key: newRmk } = await this.generateRmk(init, ts, { mode: 'local' });
     try {
-      const ts = isoSeconds(this.now());
       const next: KmsStorage = {
         ...this.storage,
         mode: 'local',
         aws: null,
-        rmk: { id: rmkId, createdAt: ts, wrappedBy: 'local-keystore', sealed: seal(root, rmk, localRmkAad(rmkId, rootId)), rootId },
-        meks: this.rewrapMeks(oldRmk, rmkId, rmk),
+        rmk,
+        meks: this.rewrapMeks(oldRmk, rmk.id, newRmk),
         generation: this.storage.generation + 1,
         updatedAt: ts,
       };
       writeStorage(this.dir, next);
       this.storage = next;
     } finally {
-      scrub(root, rmk);
+      newRmk.fill(0);
     }
     this.logs.java(init.name, 'tabadmincontroller', 'INFO', CLASSES.tsmKms, 'KMS mode set to local', ctx);
     await this.restart();
   }
 
   /**
-   * A new RMK for the cluster's current mode (KMS-5): in AWS mode a data key the CMK generates
-   * for the initial node, of which only the ciphertext is kept; in local mode a random key
-   * sealed under the local keystore. The caller owns the plaintext key and must zero it.
+   * A new RMK (KMS-5) rooted in `target`, by default the cluster's current mode: in AWS mode a
+   * data key the CMK generates for the initial node (one GenerateDataKey), of which only the
+   * ciphertext is kept; in local mode a random key sealed under the local keystore. The caller
+   * owns the plaintext key and must zero it.
    */
-  private async generateRmk(init: NodeConfig, ts: string): Promise<{ rmk: RmkRecord; key: Buffer }> {
+  private async generateRmk(
+    init: NodeConfig,
+    ts: string,
+    target: RmkTarget = this.storage.mode === 'aws' ? { mode: 'aws', ...this.storage.aws! } : { mode: 'local' },
+  ): Promise<{ rmk: RmkRecord; key: Buffer }> {
+    if (target.mode === 'local') return newLocalRmk(this.dir, this.config.clusterId, ts);
+    const { cmkArn, region } = target;
     const rmkId = randomUUID();
-    let rmk: RmkRecord;
-    let key: Buffer;
-    if (this.storage.mode === 'aws') {
-      const { cmkArn, region } = this.storage.aws!;
-      const encryptionContext = { 'tableau-kms': 'root-master-key', 'rmk-id': rmkId };
-      const gdk = await this.kmsCall(init, region, 'kms:GenerateDataKey', `CMK ${cmkArn}`, (k) =>
-        k.send(new GenerateDataKeyCommand({ KeyId: cmkArn, KeySpec: 'AES_256', EncryptionContext: encryptionContext })),
-      );
-      key = Buffer.from(gdk.Plaintext!);
-      gdk.Plaintext?.fill(0);
-      rmk = { id: rmkId, createdAt: ts, wrappedBy: 'aws-kms', blob: Buffer.from(gdk.CiphertextBlob!).toString('base64'), cmkArn, region, encryptionContext };
-    } else {
-      const { rootId, root } = openLocalRoot(this.dir, this.config.clusterId);
-      key = newKey();
-      rmk = { id: rmkId, createdAt: ts, wrappedBy: 'local-keystore', sealed: seal(root, key, localRmkAad(rmkId, rootId)), rootId };
-      root.fill(0);
-    }
+    const encryptionContext = { 'tableau-kms': 'root-master-key', 'rmk-id': rmkId };
+    const gdk = await this.kmsCall(init, region, 'kms:GenerateDataKey', `CMK ${cmkArn}`, (k) =>
+      k.send(new GenerateDataKeyCommand({ KeyId: cmkArn, KeySpec: 'AES_256', EncryptionContext: encryptionContext })),
+    );
+    const key = Buffer.from(gdk.Plaintext!);
+    gdk.Plaintext?.fill(0);
     reportKey('rmk', rmkId, key);
-    return { rmk, key };
+    if (key.length !== 32) {
+      key.fill(0);
+      throw new EnvironmentError(`${init.name} (role ${init.role.name}): kms:GenerateDataKey on CMK ${cmkArn} returned ${key.length} bytes, expected 32`);
+    }
+    return { rmk: { id: rmkId, createdAt: ts, wrappedBy: 'aws-kms', blob: Buffer.from(gdk.CiphertextBlob!).toString('base64'), cmkArn, region, encryptionContext }, key };
   }
 
   /** Every MEK unwrapped with the old RMK and wrapped under the new one; states and times kept. */

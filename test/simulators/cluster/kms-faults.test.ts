@@ -2,13 +2,14 @@
 // standard retries, a bounded wait per attempt): throttling, 5xx answers and hung requests are
 // retried, each attempt counted at the embedded KMS through its fault knobs; when the
 // failures outlast the attempts, the command fails with one line naming node, role, key and
-// action (exit 3), and the key store is unchanged. (AccessDenied and a dead endpoint through
-// the CLI: cli.test.ts.)
+// action (exit 3), and the key store is unchanged; so does a data key of the wrong size.
+// (AccessDenied and a dead endpoint through the CLI: cli.test.ts.)
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { embeddedKmsAccess, initCluster, KmsCallError, readConfig, SimCluster } from '../../../simulators/cluster/index.js';
+import { embeddedKmsAccess, initCluster, KmsCallError, readConfig, SimCluster, type KmsAccess } from '../../../simulators/cluster/index.js';
+import { EnvironmentError } from '../../../src/util/errors.js';
 import { ops, removeDir, startTestKms, tempDir, type TestKms } from './helpers.js';
 
 let t: TestKms;
@@ -83,4 +84,60 @@ test('failures that outlast the attempts: one line naming node, role, key, actio
   t.kms.clearFaults();
   await c.start();
   assert.ok((await c.kmsStatus()).ok);
+});
+
+test('a GenerateDataKey answer holding a data key of the wrong size: set-mode, regenerate and restore each refuse it with one line; nothing changed', async () => {
+  const d = tempDir();
+  const elsewhere = tempDir();
+  try {
+    await initCluster(d, { licence: 'advanced-management', nodes: 1 });
+    const base = embeddedKmsAccess(t.kms, readConfig(d).nodes, { maxAttempts: 1 });
+    let keep = 32; // bytes of each GenerateDataKey plaintext the node's client passes on
+    const access: KmsAccess = {
+      ...base,
+      clientFor(node, region) {
+        const k = base.clientFor(node, region);
+        k.middlewareStack.add(
+          (next, context) => async (args) => {
+            const r = await next(args);
+            const out = r.output as { Plaintext?: Uint8Array };
+            if (context.commandName === 'GenerateDataKeyCommand' && out.Plaintext) out.Plaintext = out.Plaintext.subarray(0, keep);
+            return r;
+          },
+          { step: 'initialize' },
+        );
+        return k;
+      },
+    };
+    const s = await SimCluster.open(d, { kms: access });
+    try {
+      const kmsJson = join(d, 'keystore', 'kms.json');
+      const short = (e: Error): boolean => {
+        assert.ok(e instanceof EnvironmentError, e.message);
+        assert.equal(e.message, `node1 (role tableau-server-node1): kms:GenerateDataKey on CMK ${cmk} returned 16 bytes, expected 32`);
+        return true;
+      };
+      keep = 16;
+      let before = readFileSync(kmsJson);
+      await assert.rejects(s.setModeAws({ region: 'us-east-1', keyArn: cmk }), short);
+      assert.deepEqual(readFileSync(kmsJson), before);
+      keep = 32;
+      await s.setModeAws({ region: 'us-east-1', keyArn: cmk });
+      const backup = join(elsewhere, 'b.tsbak');
+      await s.backup(backup);
+
+      keep = 16;
+      before = readFileSync(kmsJson);
+      await assert.rejects(s.regenerateInternalTokens(), short);
+      assert.deepEqual(readFileSync(kmsJson), before);
+      await s.stop();
+      await assert.rejects(s.restore(backup), short);
+      assert.deepEqual(readFileSync(kmsJson), before);
+    } finally {
+      s.close();
+    }
+  } finally {
+    removeDir(d);
+    removeDir(elsewhere);
+  }
 });
