@@ -3,6 +3,7 @@ import { setWorldConstructor, World, type IWorldOptions } from '@cucumber/cucumb
 import type { CaptureJudgement } from '../src/compliance/capture-judge.js';
 import type { Check } from '../src/report/model.js';
 import { OBSERVED_MEDIA_TYPE } from '../src/run/scenario-report.js';
+import type { WireMode } from '../simulators/live/wire-mode.js';
 import type { KmsScenario } from './kms-scenario.js';
 
 export interface CryptgateParameters {
@@ -10,7 +11,7 @@ export interface CryptgateParameters {
   kms: string;
   evidenceDir: string;
   /** Wire of the IPsec scenarios (`cryptgate run --wire`): captureClusterTraffic in simulators/live takes it. */
-  wire: 'simulated' | 'strongswan';
+  wire: WireMode;
 }
 
 export class CryptgateWorld extends World<CryptgateParameters> {

@@ -6,9 +6,7 @@
 import { liveWireAvailability, type LiveTools, type LiveWireAvailability } from './availability.js';
 import { liveUnsupported, validateLivePlan, type LivePlan } from './plan.js';
 import { runLiveWire, type LiveRunResult } from './live-wire.js';
-
-export type WireMode = 'simulated' | 'strongswan';
-export const WIRE_MODES: readonly WireMode[] = ['simulated', 'strongswan'];
+import type { WireMode } from './wire-mode.js';
 
 export interface CaptureTrafficOptions {
   wire: WireMode;
@@ -53,12 +51,6 @@ function decide(plan: LivePlan, availability: () => LiveWireAvailability): { too
   return unsupported.length ? { reason: unsupported.join('; ') } : { tools: avail.tools };
 }
 
-/** Why the live wire cannot run this plan here, or undefined when it can. */
-export function liveFallbackReason(plan: LivePlan, availability: () => LiveWireAvailability = liveWireAvailability): string | undefined {
-  const d = decide(plan, availability);
-  return 'reason' in d ? d.reason : undefined;
-}
-
 export async function captureClusterTraffic(plan: LivePlan, options: CaptureTrafficOptions): Promise<CaptureTrafficResult> {
   if (options.wire === 'simulated') return { capturePath: await options.simulate(), mode: 'simulated' };
   validateLivePlan(plan);
@@ -73,6 +65,7 @@ export async function captureClusterTraffic(plan: LivePlan, options: CaptureTraf
   return { capturePath: live.capturePath, mode: 'strongswan', live };
 }
 
+export { WIRE_MODES, type WireMode } from './wire-mode.js';
 export { liveWireAvailability, assessLiveWire, type LiveWireAvailability, type LiveTools, type ProbeEnvironment } from './availability.js';
 export { runLiveWire, liveNotes, type LiveRunOptions, type LiveRunResult, type PairResult } from './live-wire.js';
 export { swanctlConf, strongswanConf, connectionName } from './swanctl.js';

@@ -7,10 +7,11 @@ import { BACKEND_SPEC_HELP, checkBackendSpec } from '../kms/backend-spec.js';
 import { EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_FAIL, EXIT_PASS, InputError } from '../util/errors.js';
 import type { CommandResult } from './main.js';
 import { colorWanted } from './color.js';
+import { WIRE_MODES, type WireMode } from '../../simulators/live/wire-mode.js';
 
 interface RunCommandOptions {
   kms: string;
-  wire: 'simulated' | 'strongswan';
+  wire: WireMode;
   tags?: string;
   reportDir: string;
   color?: boolean;
@@ -23,7 +24,7 @@ export function registerRunCommand(program: Command, result: CommandResult): voi
     .addOption(new Option('--kms <backend>', `KMS backend: ${BACKEND_SPEC_HELP}`).default('embedded'))
     .addOption(
       new Option('--wire <mode>', 'wire of the IPsec scenarios: simulated, or strongswan (real strongSwan in network namespaces; needs root, else falls back and says why)')
-        .choices(['simulated', 'strongswan'])
+        .choices(WIRE_MODES)
         .default('simulated'),
     )
     .option('--tags <expression>', 'cucumber tag expression selecting scenarios, e.g. "@ipsec and not @slow"')

@@ -129,12 +129,3 @@ export function ikeTransformIds(s: IanaIkeSuite): { encr: number; keyLength: num
     dh: s.dhGroup,
   };
 }
-
-export function childTransformIds(s: IanaChildSuite): { espEncr: number | null; espKeyLength: number | null; espInteg: number | null; ahInteg: number | null } {
-  return {
-    espEncr: s.espEncryption === null ? null : ENCR[s.espEncryption],
-    espKeyLength: s.espKeyLength,
-    espInteg: s.espIntegrity === null || s.espIntegrity === 'NONE' ? null : INTEG[s.espIntegrity],
-    ahInteg: s.ahIntegrity === null || s.ahIntegrity === 'NONE' ? null : INTEG[s.ahIntegrity],
-  };
-}

@@ -9,6 +9,7 @@ import { packageRoot, toolInfo } from '../util/package-info.js';
 import { conformanceTable, type ConformanceTable } from './conformance.js';
 import { beginKmsSession, endKmsSession, kmsSessionState } from './kms-session.js';
 import { ScenarioReportBuilder, type Envelope } from './scenario-report.js';
+import type { WireMode } from '../../simulators/live/wire-mode.js';
 
 /** Whether the strongSwan wire could run, for the report's context (a fallback is never silent). */
 async function liveWireContext(): Promise<Record<string, unknown>> {
@@ -22,7 +23,7 @@ export interface RunOptions {
   tags?: string | undefined;
   kms: string;
   /** Wire of the IPsec scenarios (world parameter `wire`); strongswan falls back, saying why, where it cannot run. */
-  wire?: 'simulated' | 'strongswan';
+  wire?: WireMode;
   /** Where the scenarios leave their evidence (captures, logs, key stores). */
   evidenceDir?: string;
   /** Extra world parameters for the steps. */
