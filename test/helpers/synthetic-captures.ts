@@ -741,10 +741,8 @@ function trafficCaptures(): SyntheticCapture[] {
       eth(mdns, { dstMac: '01:00:5e:00:00:fb' }), eth(mdns6, { dstMac: '33:33:00:00:00:fb' }), eth(igmp, { dstMac: '01:00:5e:00:00:fb' }),
       eth(bcast, { dstMac: 'ff:ff:ff:ff:ff:ff' }), eth(directed, { dstMac: 'ff:ff:ff:ff:ff:ff' }),
     ];
-    const w = new PcapWriter({ linkType: 1 });
-    const all: { ms: number; frame: Buffer }[] = [...pk.map((p) => ({ ms: p.ms, frame: eth(p.data) })), ...frames.map((f, i) => ({ ms: 100 + i, frame: f }))];
-    for (const p of all) { const t = split(p.ms); w.writePacket(p.frame, t.sec, t.us); }
-    out.push({ name: 'control-arp-nd-multicast-broadcast', bytes: Buffer.from(w.toBuffer()), nodes: ['10.77.0.0/24', ...NODES_V6], linkTypes: [1], notes: 'ARP, IPv6 NS/NA, mDNS (v4/v6), IGMP, limited and directed broadcast beside ESP; nodes given as a /24' });
+    const all: Pkt[] = [...pk.map((p) => ({ ms: p.ms, data: eth(p.data) })), ...frames.map((f, i) => ({ ms: 100 + i, data: f }))];
+    out.push({ name: 'control-arp-nd-multicast-broadcast', bytes: pcapOf(all, { link: (f) => f }), nodes: ['10.77.0.0/24', ...NODES_V6], linkTypes: [1], notes: 'ARP, IPv6 NS/NA, mDNS (v4/v6), IGMP, limited and directed broadcast beside ESP; nodes given as a /24' });
   }
   {
     // Traffic with non-nodes: node ↔ outside (info) and outside ↔ outside (not judged), beside ESP.
@@ -762,11 +760,8 @@ function trafficCaptures(): SyntheticCapture[] {
       at(1, tcpIp(N1, OUT1, 443, 55555, text(80, 2))),
     ];
     const arpReq = ethernet({ dst: 'ff:ff:ff:ff:ff:ff', src: macOf(N1), etherType: ETHERTYPE.ARP }, arp({ operation: 1, senderMac: macOf(N1), senderIp: N1, targetIp: N2 }));
-    const w = new PcapWriter({ linkType: 1 });
-    for (const p of pk) { const t = split(p.ms); w.writePacket(eth(p.data), t.sec, t.us); }
-    const t = split(5);
-    w.writePacket(arpReq, t.sec, t.us);
-    out.push({ name: 'no-inter-node-traffic', bytes: Buffer.from(w.toBuffer()), nodes: NODES, linkTypes: [1], notes: 'only a node with an outside client, and ARP: nothing between nodes' });
+    const all: Pkt[] = [...pk.map((p) => ({ ms: p.ms, data: eth(p.data) })), { ms: 5, data: arpReq }];
+    out.push({ name: 'no-inter-node-traffic', bytes: pcapOf(all, { link: (f) => f }), nodes: NODES, linkTypes: [1], notes: 'only a node with an outside client, and ARP: nothing between nodes' });
   }
   out.push(decryptedCopiesEthernet(), decryptedCopiesSll2());
   return out;
@@ -782,9 +777,9 @@ function trafficCaptures(): SyntheticCapture[] {
 function decryptedCopiesEthernet(): SyntheticCapture {
   const sa = cbcSa(0x6301);
   const back = cbcSa(0x6302);
-  const frames: { ms: number; frame: Buffer }[] = [];
+  const frames: Pkt[] = [];
   let seq = 1;
-  const push = (ms: number, ip: Buffer): void => { frames.push({ ms, frame: eth(ip) }); };
+  const push = (ms: number, ip: Buffer): void => { frames.push({ ms, data: eth(ip) }); };
   const seg = (sport: number, dport: number, payload: Buffer): Buffer => tcp({ src: N1, dst: N2, srcPort: sport, dstPort: dport, seq }, payload);
   const esp = (ms: number, segment: Buffer): void => push(ms, ipPacket(N1, N2, IPPROTO.ESP, espBody(sa, seq++, IPPROTO.TCP, segment)));
   const clear = (ms: number, segment: Buffer): void => push(ms, ipPacket(N1, N2, IPPROTO.TCP, segment, { id: seq }));
@@ -807,12 +802,10 @@ function decryptedCopiesEthernet(): SyntheticCapture {
   clear(900.4, s9); // the same segment again: its ESP packet already proved one copy
   const s10 = seg(50007, 8063, text(40, 11));
   esp(1000, s10);
-  frames.push({ ms: 1000.1, frame: ethernet({ dst: 'ff:ff:ff:ff:ff:ff', src: macOf(N3), etherType: ETHERTYPE.ARP }, arp({ operation: 1, senderMac: macOf(N3), senderIp: N3, targetIp: N1 })) });
+  frames.push({ ms: 1000.1, data: ethernet({ dst: 'ff:ff:ff:ff:ff:ff', src: macOf(N3), etherType: ETHERTYPE.ARP }, arp({ operation: 1, senderMac: macOf(N3), senderIp: N3, targetIp: N1 })) });
   clear(1000.2, s10);
-  const w = new PcapWriter({ linkType: 1 });
-  for (const f of frames) { const t = split(f.ms); w.writePacket(f.frame, t.sec, t.us); }
   return {
-    name: 'decrypted-copies-ethernet', bytes: Buffer.from(w.toBuffer()), nodes: NODES, linkTypes: [1],
+    name: 'decrypted-copies-ethernet', bytes: pcapOf(frames, { link: (f) => f }), nodes: NODES, linkTypes: [1],
     notes: 'Ethernet, no host metadata: proven copies (3 on 8060, 1 on 8062; each the very next packet, 0.2 ms after its ESP); leaks on 8850, 27000, 8061, 8000, 8062 (1 packet), 8063',
   };
 }
@@ -828,9 +821,9 @@ function decryptedCopiesEthernet(): SyntheticCapture {
 function decryptedCopiesSll2(): SyntheticCapture {
   const inSa = cbcSa(0x6401);
   const outSa = gcmSa(0x6402);
-  const frames: { ms: number; frame: Buffer }[] = [];
+  const frames: Pkt[] = [];
   const push = (ms: number, ip: Buffer, packetType: number, ifIndex: number): void => {
-    frames.push({ ms, frame: linuxSll2({ packetType, protocol: ETHERTYPE.IPV4, interfaceIndex: ifIndex, linkAddress: macOf(N1) }, ip) });
+    frames.push({ ms, data: linuxSll2({ packetType, protocol: ETHERTYPE.IPV4, interfaceIndex: ifIndex, linkAddress: macOf(N1) }, ip) });
   };
   let seq = 1;
   const inbound = (sport: number, dport: number, payload: Buffer): [Buffer, Buffer] => {
@@ -862,10 +855,8 @@ function decryptedCopiesSll2(): SyntheticCapture {
   const [lc, le] = outbound(50011, 8000, text(80, 7));
   push(400, lc, SLL_PACKET_TYPE.OUTGOING, 2);
   push(400.3, le, SLL_PACKET_TYPE.OUTGOING, 2);
-  const w = new PcapWriter({ linkType: 276 });
-  for (const f of frames) { const t = split(f.ms); w.writePacket(f.frame, t.sec, t.us); }
   return {
-    name: 'decrypted-copies-sll2', bytes: Buffer.from(w.toBuffer()), nodes: NODES, linkTypes: [276],
+    name: 'decrypted-copies-sll2', bytes: pcapOf(frames, { linkType: 276 }), nodes: NODES, linkTypes: [276],
     notes: 'Linux cooked v2 with packet types and ifindex: proven inbound burst (3 on 8060) and outgoing TUN copy (8850); leaks on 27000 (6 ms late), 8061 (OTHERHOST), 8000 (outgoing, same interface as its ESP)',
   };
 }
