@@ -604,6 +604,7 @@ function services(world: CryptgateWorld, node: string): Map<string, { state: str
 
 Then('on {word} the services {string} are in an error state and the others are running', function (this: CryptgateWorld, node: string, list: string) {
   const bad = list.split(/, | and /).map((x) => x.trim());
+  for (const name of bad) assert.ok(Object.hasOwn(SERVICE_TITLES, name), `service "${name}": expected one of ${Object.keys(SERVICE_TITLES).join(', ')}`);
   const svc = services(this, node);
   for (const [name, title] of Object.entries(SERVICE_TITLES)) {
     const st = svc.get(title);
