@@ -11,9 +11,7 @@ import type { DirectionPlan } from '../src/ipsec/negotiate.js';
 import { writeFileAtomic } from '../src/util/atomic-file.js';
 import type { ClusterIpsecPolicy } from '../src/ipsec/policy-model.js';
 import { seedSetupPolicy, type NodeAddress } from '../src/ipsec/seed-setup.js';
-import {
-  clusterTopology, formatIpsecLog, formatNetworkStatus, planDependencies, serviceStates, SIMULATED_SERVICE_NAMES, wireInputs,
-} from '../simulators/cluster/network.js';
+import { planNetwork, writeNetworkEvidence } from '../simulators/cluster/network.js';
 import { writeClusterCapture, type WireStats } from '../simulators/wire/cluster-wire.js';
 import { captureClusterTraffic, livePlanFromNegotiation, type WireMode } from '../simulators/live/index.js';
 
@@ -65,9 +63,8 @@ export class IpsecScenario {
    */
   async run(seconds: number, format: 'pcap' | 'pcapng', wire: WireMode = 'simulated'): Promise<IpsecRunResult> {
     mkdirSync(this.dir, { recursive: true });
-    const net = clusterTopology(this.nodes, { gatewayOnly: this.gatewayOnly, externalClients: this.externalClients });
-    const planned = planDependencies(net, this.policy);
-    const { hosts, flows } = wireInputs(net, planned);
+    const network = planNetwork(this.nodes, this.policy, { gatewayOnly: this.gatewayOnly, externalClients: this.externalClients });
+    const { hosts, flows } = network;
     const capture = join(this.dir, `switch.${format}`);
     let stats: WireStats | undefined;
     const { plan: livePlan, notes } = livePlanFromNegotiation(hosts, flows, { natTraversal: this.natTraversal });
@@ -83,16 +80,15 @@ export class IpsecScenario {
       },
     });
     const statusFile = join(this.dir, 'tsm-status.txt');
-    write(statusFile, formatNetworkStatus(net, serviceStates(net, planned)));
     const logFile = join(this.dir, 'ipsec.log');
-    write(logFile, formatIpsecLog(planned, new Date(Date.UTC(2026, 0, 15, 9, 0, 0))));
-    write(join(this.dir, 'ipsec-policy.json'), `${JSON.stringify(this.policy, null, 2)}\n`);
-    write(join(this.dir, 'ipsec-plan.json'), `${JSON.stringify(planned.map((p) => ({ dependency: p.dependency, plan: p.plan })), null, 2)}\n`);
-    // What `cryptgate check capture switch.pcap --policy cryptgate-policy.json` needs to judge it the same way.
+    // cryptgate-policy.json: what `cryptgate check capture switch.pcap --policy cryptgate-policy.json` needs to judge it the same way.
     const complianceFile = join(this.dir, 'cryptgate-policy.json');
-    const compliance: Record<string, unknown> = { nodes: this.nodes.map((n) => n.address), services: SIMULATED_SERVICE_NAMES };
-    if (this.declaredGatewayNodes.length > 0) compliance.gatewayNodes = this.declaredGatewayNodes.map((n) => this.addressOf(n));
-    write(complianceFile, `${JSON.stringify(compliance, null, 2)}\n`);
+    writeNetworkEvidence(
+      network,
+      { status: statusFile, log: logFile, plan: join(this.dir, 'ipsec-plan.json'), compliance: complianceFile },
+      { logTime: new Date(Date.UTC(2026, 0, 15, 9, 0, 0)), gatewayNodes: this.declaredGatewayNodes.map((n) => this.addressOf(n)) },
+    );
+    writeFileAtomic(join(this.dir, 'ipsec-policy.json'), `${JSON.stringify(this.policy, null, 2)}\n`, 0o644);
     this.result = {
       dir: this.dir,
       capture: traffic.capturePath,
@@ -100,18 +96,13 @@ export class IpsecScenario {
       statusFile,
       logFile,
       ...(stats ? { stats } : {}),
-      plans: planned.map((p) => p.plan),
+      plans: network.planned.map((p) => p.plan),
       wire: traffic.mode,
       ...(traffic.fallbackReason !== undefined ? { fallbackReason: traffic.fallbackReason } : {}),
       liveNotes: traffic.mode === 'strongswan' ? notes : [],
     };
     return this.result;
   }
-}
-
-/** Evidence files are written whole or not at all (a reviewer never reads half a file). */
-function write(path: string, text: string): void {
-  writeFileAtomic(path, text, 0o644);
 }
 
 const scenarios = new WeakMap<object, IpsecScenario>();

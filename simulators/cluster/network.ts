@@ -12,6 +12,7 @@
 import { planDirection, type DirectionPlan } from '../../src/ipsec/negotiate.js';
 import type { ClusterIpsecPolicy } from '../../src/ipsec/policy-model.js';
 import { serviceFor } from '../../src/compliance/services.js';
+import { writeFileAtomic } from '../../src/util/atomic-file.js';
 import type { WireFlow, WireHost } from '../wire/cluster-wire.js';
 import { SERVICE_TITLES } from './model.js';
 
@@ -191,6 +192,21 @@ export function wireInputs(net: ClusterNetwork, planned: readonly PlannedDepende
   return { hosts, flows };
 }
 
+/** The cluster's connections planned under a policy, and what the wire needs to carry them. */
+export interface PlannedNetwork {
+  net: ClusterNetwork;
+  planned: PlannedDependency[];
+  hosts: WireHost[];
+  flows: WireFlow[];
+}
+
+/** clusterTopology → planDependencies → wireInputs: what `sim wire capture` and the IPsec scenarios put on a wire. */
+export function planNetwork(addresses: readonly { name: string; address: string }[], policy: ClusterIpsecPolicy, o: TopologyOptions = {}): PlannedNetwork {
+  const net = clusterTopology(addresses, o);
+  const planned = planDependencies(net, policy);
+  return { net, planned, ...wireInputs(net, planned) };
+}
+
 function serviceName(port: number): string {
   return SIMULATED_SERVICE_NAMES[String(port)] ?? serviceFor(port, 'tcp') ?? `port ${port}`;
 }
@@ -279,4 +295,34 @@ export function formatIpsecLog(planned: readonly PlannedDependency[], at: Date):
     lines.push(`${ts} ${node} ${level} [${event}] ${p.clientAddress} → ${p.serverAddress}:${p.dependency.port} (${p.dependency.clientService} → ${p.dependency.serverService} on ${p.dependency.server}): ${p.plan.reason}${p.plan.remedy ? ` What to change: ${p.plan.remedy}.` : ''}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+// ------------------------------------------------------------------------ evidence files
+
+/** Where writeNetworkEvidence puts each file (each caller keeps its own names). */
+export interface NetworkEvidenceFiles {
+  /** `tsm status -v`-style text (formatNetworkStatus). */
+  status: string;
+  /** The IPsec event log (formatIpsecLog). */
+  log: string;
+  /** Every dependency with its negotiation plan, as JSON. */
+  plan: string;
+  /** The compliance policy `cryptgate check capture --policy` needs: the nodes' addresses and the simulated ports' service names. */
+  compliance: string;
+}
+
+/**
+ * Writes, each whole or not at all, what the administrator and the judge read next to the
+ * capture of a planned network; returns the services' states the status text shows.
+ * `gatewayNodes`: addresses the compliance policy lists as gateway-only (IPSEC-6).
+ */
+export function writeNetworkEvidence(n: PlannedNetwork, files: NetworkEvidenceFiles, o: { logTime: Date; gatewayNodes?: readonly string[] }): ServiceState[] {
+  const states = serviceStates(n.net, n.planned);
+  writeFileAtomic(files.status, formatNetworkStatus(n.net, states), 0o644);
+  writeFileAtomic(files.log, formatIpsecLog(n.planned, o.logTime), 0o644);
+  writeFileAtomic(files.plan, `${JSON.stringify(n.planned.map((p) => ({ dependency: p.dependency, plan: p.plan })), null, 2)}\n`, 0o644);
+  const compliance: Record<string, unknown> = { nodes: n.net.nodes.map((x) => x.address), services: SIMULATED_SERVICE_NAMES };
+  if (o.gatewayNodes && o.gatewayNodes.length > 0) compliance.gatewayNodes = o.gatewayNodes;
+  writeFileAtomic(files.compliance, `${JSON.stringify(compliance, null, 2)}\n`, 0o644);
+  return states;
 }

@@ -12,9 +12,7 @@ import { seedSetupPolicy } from '../ipsec/seed-setup.js';
 import { InputError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { readConfig } from '../../simulators/cluster/config.js';
-import {
-  clusterTopology, formatIpsecLog, formatNetworkStatus, planDependencies, serviceStates, SIMULATED_SERVICE_NAMES, wireInputs,
-} from '../../simulators/cluster/network.js';
+import { planNetwork, writeNetworkEvidence } from '../../simulators/cluster/network.js';
 import { writeClusterCapture } from '../../simulators/wire/cluster-wire.js';
 
 export interface WireCaptureOptions {
@@ -48,25 +46,19 @@ export function simWireCapture(dir: string, o: WireCaptureOptions): string[] {
     lines.push(`Wrote the seed document's IPsec set-up to ${policyFile} (edit it and capture again).`);
   }
   const addrs = policy.nodes.map((n) => ({ name: n.name, address: n.addresses[0]! }));
-  const net = clusterTopology(addrs, { externalClients: o.externalClients });
-  const planned = planDependencies(net, policy);
-  const { hosts, flows } = wireInputs(net, planned);
+  const network = planNetwork(addrs, policy, { externalClients: o.externalClients });
   const out = resolve(o.out);
-  const stats = writeClusterCapture(out, hosts, flows, { seed: o.seed, format: o.format, seconds: o.seconds, natTraversal: o.natTraversal });
-  const states = serviceStates(net, planned);
-  writeFileAtomic(join(netDir, 'ipsec-plan.json'), `${JSON.stringify(planned.map((p) => ({ dependency: p.dependency, plan: p.plan })), null, 2)}\n`, 0o644);
-  writeFileAtomic(join(netDir, 'ipsec.log'), formatIpsecLog(planned, new Date()), 0o644);
-  writeFileAtomic(join(netDir, 'network-status.txt'), formatNetworkStatus(net, states), 0o644);
-  const complianceFile = join(netDir, 'cryptgate-policy.json');
-  writeFileAtomic(complianceFile, `${JSON.stringify({ nodes: addrs.map((a) => a.address), services: SIMULATED_SERVICE_NAMES }, null, 2)}\n`, 0o644);
+  const stats = writeClusterCapture(out, network.hosts, network.flows, { seed: o.seed, format: o.format, seconds: o.seconds, natTraversal: o.natTraversal });
+  const files = { plan: join(netDir, 'ipsec-plan.json'), log: join(netDir, 'ipsec.log'), status: join(netDir, 'network-status.txt'), compliance: join(netDir, 'cryptgate-policy.json') };
+  const states = writeNetworkEvidence(network, files, { logTime: new Date() });
 
-  const count = (k: string): number => planned.filter((p) => p.plan.outcome === k && p.plan.initiator.node && p.plan.responder.node).length;
+  const count = (k: string): number => network.planned.filter((p) => p.plan.outcome === k && p.plan.initiator.node && p.plan.responder.node).length;
   lines.push(`Captured ${o.seconds} s of the cluster's traffic to ${out} (${o.format}): ${stats.packets} packets, ${stats.espPackets} ESP, ${stats.ahPackets} AH-only, ${stats.ikePackets} IKE, ${stats.plaintextPackets} in clear.`);
   lines.push(`Service connections between nodes: ${count('protected')} protected, ${count('plaintext')} in clear, ${count('blocked')} blocked.`);
   const errors = states.filter((s) => s.state === 'Error');
   for (const e of errors.slice(0, 10)) lines.push(`  ${e.node}: '${e.service}' is in an error state. ${e.message ?? ''}`);
-  if (errors.length > 10) lines.push(`  … and ${errors.length - 10} more services in Error (see ${join(netDir, 'network-status.txt')})`);
-  lines.push(`Why, per connection: ${join(netDir, 'ipsec.log')}`);
-  lines.push(`Judge it: cryptgate check capture ${out} --policy ${complianceFile}`);
+  if (errors.length > 10) lines.push(`  … and ${errors.length - 10} more services in Error (see ${files.status})`);
+  lines.push(`Why, per connection: ${files.log}`);
+  lines.push(`Judge it: cryptgate check capture ${out} --policy ${files.compliance}`);
   return lines;
 }
