@@ -79,6 +79,29 @@ const shown = (f: Failure): string => {
   return f.name === 'SyntaxError' ? `HTTP ${f.status} error page` : `HTTP ${f.status} ${f.name}`;
 };
 
+/**
+ * A row for a call real KMS refuses with the error `expected`: as-aws only if the backend
+ * refused it with that error; `ifDone` says what it did instead. A plaintext it answered is scrubbed.
+ */
+function refusalRow(
+  id: string,
+  behaviour: string,
+  expected: string,
+  r: { ok: object } | { err: Failure },
+  ifDone: string,
+  capability: KmsCapability,
+): ProbeRow {
+  if ('ok' in r && 'Plaintext' in r.ok) (r.ok.Plaintext as Uint8Array | undefined)?.fill(0);
+  return {
+    id,
+    behaviour,
+    expected,
+    observed: 'ok' in r ? ifDone : shown(r.err),
+    outcome: 'err' in r && r.err.name === expected ? 'as-aws' : 'differs',
+    capability,
+  };
+}
+
 /** Runs the probe. Throws an EnvironmentError (exit 3) when the backend cannot be used at all. */
 export async function runKmsProbe(backend: KmsBackend, options: ProbeOptions = {}): Promise<ProbeResult> {
   const c = options.client ?? backend.client();
@@ -110,6 +133,8 @@ export async function runKmsProbe(backend: KmsBackend, options: ProbeOptions = {
   // where the backend cannot take an ARN there (moto: HTTP 500), the probe says so and
   // goes on with the bare key id.
   const keys: { arn: string; id: string }[] = [];
+  /** Probe keys (ARNs) already scheduled for deletion by a step. */
+  const scheduled = new Set<string>();
   let stateOpsTakeArn = true;
   const ref = (arn: string): string => (stateOpsTakeArn ? arn : (keys.find((k) => k.arn === arn)?.id ?? arn));
   const createKey = async (policy?: string): Promise<string> => {
@@ -170,15 +195,7 @@ export async function runKmsProbe(backend: KmsBackend, options: ProbeOptions = {
       await must('DisableKey', keyA, () => c.send(new DisableKeyCommand({ KeyId: ref(keyA) })));
     }
     const onDisabled = await attempt('GenerateDataKey', keyA, () => c.send(new GenerateDataKeyCommand({ KeyId: keyA, KeySpec: 'AES_256' })));
-    if ('ok' in onDisabled) onDisabled.ok.Plaintext?.fill(0);
-    rows.push({
-      id: 'disabled-key',
-      behaviour: 'GenerateDataKey on a disabled key',
-      expected: 'DisabledException',
-      observed: 'ok' in onDisabled ? 'succeeded (key state ignored)' : shown(onDisabled.err),
-      outcome: 'err' in onDisabled && onDisabled.err.name === 'DisabledException' ? 'as-aws' : 'differs',
-      capability: 'disabledKeysRefuse',
-    });
+    rows.push(refusalRow('disabled-key', 'GenerateDataKey on a disabled key', 'DisabledException', onDisabled, 'succeeded (key state ignored)', 'disabledKeysRefuse'));
     await must('EnableKey', keyA, () => c.send(new EnableKeyCommand({ KeyId: ref(keyA) })));
 
     // 3. Rotation: old ciphertexts still decrypt; new material is made.
@@ -253,29 +270,14 @@ export async function runKmsProbe(backend: KmsBackend, options: ProbeOptions = {
     // 4. Decrypt naming another key.
     const keyB = await createKey();
     const wrong = await attempt('Decrypt', keyB, () => c.send(new DecryptCommand({ CiphertextBlob: blob, KeyId: keyB })));
-    if ('ok' in wrong) wrong.ok.Plaintext?.fill(0);
-    rows.push({
-      id: 'incorrect-key',
-      behaviour: 'Decrypt with another key\'s KeyId',
-      expected: 'IncorrectKeyException',
-      observed: 'ok' in wrong ? 'succeeded' : shown(wrong.err),
-      outcome: 'err' in wrong && wrong.err.name === 'IncorrectKeyException' ? 'as-aws' : 'differs',
-      capability: 'incorrectKeyException',
-    });
+    rows.push(refusalRow('incorrect-key', "Decrypt with another key's KeyId", 'IncorrectKeyException', wrong, 'succeeded', 'incorrectKeyException'));
 
     // 5. A key pending deletion refuses cryptography.
     const sealedB = await must('Encrypt', keyB, () => c.send(new EncryptCommand({ KeyId: keyB, Plaintext: randomBytes(16) })));
     await must('ScheduleKeyDeletion', keyB, () => c.send(new ScheduleKeyDeletionCommand({ KeyId: ref(keyB), PendingWindowInDays: 7 })));
+    scheduled.add(keyB);
     const onPending = await attempt('Decrypt', keyB, () => c.send(new DecryptCommand({ CiphertextBlob: sealedB.CiphertextBlob })));
-    if ('ok' in onPending) onPending.ok.Plaintext?.fill(0);
-    rows.push({
-      id: 'pending-deletion',
-      behaviour: 'Decrypt under a key pending deletion',
-      expected: 'KMSInvalidStateException',
-      observed: 'ok' in onPending ? 'succeeded (key state ignored)' : shown(onPending.err),
-      outcome: 'err' in onPending && onPending.err.name === 'KMSInvalidStateException' ? 'as-aws' : 'differs',
-      capability: 'disabledKeysRefuse',
-    });
+    rows.push(refusalRow('pending-deletion', 'Decrypt under a key pending deletion', 'KMSInvalidStateException', onPending, 'succeeded (key state ignored)', 'disabledKeysRefuse'));
 
     // 6. The key policy binds: an explicit Deny of kms:Encrypt for everyone.
     const account = /^arn:[^:]+:kms:[^:]*:(\d{12}):/.exec(keyA)?.[1];
@@ -291,20 +293,13 @@ export async function runKmsProbe(backend: KmsBackend, options: ProbeOptions = {
       });
       const keyC = await createKey(policy);
       const denied = await attempt('Encrypt', keyC, () => c.send(new EncryptCommand({ KeyId: keyC, Plaintext: randomBytes(16) })));
-      rows.push({
-        id: 'key-policy-deny',
-        behaviour: 'Encrypt under a key policy that denies kms:Encrypt',
-        expected: 'AccessDeniedException',
-        observed: 'ok' in denied ? 'succeeded (policy not evaluated)' : shown(denied.err),
-        outcome: 'err' in denied && denied.err.name === 'AccessDeniedException' ? 'as-aws' : 'differs',
-        capability: 'keyPolicyEnforced',
-      });
+      rows.push(refusalRow('key-policy-deny', 'Encrypt under a key policy that denies kms:Encrypt', 'AccessDeniedException', denied, 'succeeded (policy not evaluated)', 'keyPolicyEnforced'));
     } else {
       rows.push({ id: 'key-policy-deny', behaviour: 'Encrypt under a key policy that denies kms:Encrypt', expected: 'AccessDeniedException', observed: `not probed (no account in ${keyA})`, outcome: 'unobservable', capability: 'keyPolicyEnforced' });
     }
   } finally {
     // Best effort, also after a failure: never leave probe keys usable on a real account.
-    cleanup = await scheduleDeletion(c, keys.map((k) => ref(k.arn)), log);
+    cleanup = await scheduleDeletion(c, keys.length, keys.filter((k) => !scheduled.has(k.arn)).map((k) => ref(k.arn)), log);
   }
 
   // 7. Harness extras (not AWS behaviour): fault knobs and counters.
@@ -336,8 +331,9 @@ export async function runKmsProbe(backend: KmsBackend, options: ProbeOptions = {
   };
 }
 
-async function scheduleDeletion(c: KMSClient, keys: string[], log: (line: string) => void): Promise<string> {
-  if (keys.length === 0) return 'no probe keys were created';
+/** Schedules the deletion of `keys`, the probe's `created` keys less those a step already scheduled. */
+async function scheduleDeletion(c: KMSClient, created: number, keys: string[], log: (line: string) => void): Promise<string> {
+  if (created === 0) return 'no probe keys were created';
   const failed: string[] = [];
   for (const key of keys) {
     log(`ScheduleKeyDeletion ${key}`);
@@ -349,12 +345,12 @@ async function scheduleDeletion(c: KMSClient, keys: string[], log: (line: string
         failed.push(...keys.slice(keys.indexOf(key)).map((k) => `${k} (endpoint unreachable)`));
         break;
       }
-      // Already pending (the pending-deletion step) is fine.
+      // Already pending (a step's own request was applied though its answer was lost) is fine.
       if (name !== 'KMSInvalidStateException') failed.push(`${key} (${name})`);
     }
   }
   return failed.length === 0
-    ? `${keys.length} probe key${keys.length === 1 ? '' : 's'} scheduled for deletion in 7 days`
+    ? `${created} probe key${created === 1 ? '' : 's'} scheduled for deletion in 7 days`
     : `could not schedule deletion of ${failed.join(', ')}: delete ${failed.length === 1 ? 'it' : 'them'} by hand`;
 }
 
