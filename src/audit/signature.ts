@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { GetPublicKeyCommand, SignCommand, VerifyCommand, type KMSClient, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
 import { describeKmsError, kmsFailureKind } from '../kms/errors.js';
-import { EnvironmentError, FormatError, InputError } from '../util/errors.js';
+import { EnvironmentError, FormatError, fsReason, InputError } from '../util/errors.js';
 
 export const SIGNATURE_FORMAT = 'cryptgate/signature@1';
 
@@ -123,8 +123,8 @@ export function readSignatureFile(path: string): SignatureFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: cannot read the signature file: ${code === 'ENOENT' ? 'no such file (sign the report with `cryptgate audit … --out <report> --sign <key>`, or pass --signature)' : ((err as Error).message)}`);
+    const hint = (err as NodeJS.ErrnoException).code === 'ENOENT' ? ' (sign the report with `cryptgate audit … --out <report> --sign <key>`, or pass --signature)' : '';
+    throw new InputError(`${path}: cannot read the signature file: ${fsReason(err)}${hint}`);
   }
   let d: Record<string, unknown>;
   try {
@@ -157,7 +157,7 @@ export async function verifyReport(reportPath: string, sig: SignatureFile, clien
   try {
     content = readFileSync(reportPath);
   } catch (err) {
-    throw new InputError(`${reportPath}: cannot read the report: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new InputError(`${reportPath}: cannot read the report: ${fsReason(err)}`);
   }
   let bytes: Buffer;
   try {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { parseAddress } from '../capture/ip.js';
-import { InputError } from '../util/errors.js';
+import { fsReason, InputError } from '../util/errors.js';
 import { describeValue, schemaProblems, schemaValidator, showPointer, type SchemaProblem } from '../report/schemas.js';
 import { parsePortRange } from './services.js';
 
@@ -302,9 +302,7 @@ export function loadPolicy(path: string): Policy {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new InputError(`${path}: cannot read the policy file: ${why}`);
+    throw new InputError(`${path}: cannot read the policy file: ${fsReason(err)}`);
   }
   return parsePolicy(text, path);
 }

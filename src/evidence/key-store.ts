@@ -11,7 +11,7 @@
 //   backup file                  "CGTSBAK\x01" | u8 1 | u16be 13 | "manifest.json" | u64be n | manifest JSON | …
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FormatError, InputError } from '../util/errors.js';
+import { FormatError, fsReason, InputError } from '../util/errors.js';
 
 export interface MekRecordEvidence {
   id: string;
@@ -196,7 +196,7 @@ export async function readKeyStore(dir: string): Promise<KeyStoreEvidence> {
   try {
     text = await readFile(storageFile, 'utf8');
   } catch (err) {
-    throw new InputError(`${storageFile}: cannot read the KMS storage: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new InputError(`${storageFile}: cannot read the KMS storage: ${fsReason(err)}`);
   }
   const storage = parseKmsStorage(text, storageFile);
   let secretFileMode: string | null = null;

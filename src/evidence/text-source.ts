@@ -10,7 +10,7 @@
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import { FormatError } from '../util/errors.js';
+import { FormatError, fsReason } from '../util/errors.js';
 
 export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be';
 
@@ -67,9 +67,7 @@ export interface Utf8Source {
 }
 
 function openError(path: string, err: unknown): never {
-  const code = (err as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-  throw new FormatError(path, 0, 'file', 'a readable file', why);
+  throw new FormatError(path, 0, 'file', 'a readable file', fsReason(err));
 }
 
 /** Plain UTF-8: fs.readSync into the caller's buffer; a UTF-8 BOM is skipped. */

@@ -40,3 +40,12 @@ export class EnvironmentError extends Error {
     this.name = 'EnvironmentError';
   }
 }
+
+/**
+ * Why a file could not be opened or read, in words for a one-line message (the caller names
+ * the file and what it was for): the common errno codes in plain words, else the system's message.
+ */
+export function fsReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+}

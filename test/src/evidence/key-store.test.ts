@@ -37,6 +37,7 @@ test('which MEK each extract is under, the MEK states, how the RMK is wrapped, t
   assert.deepEqual(ks.notUnderEncryptionMek.map((x) => x.name), ['one']);
   assert.deepEqual(ks.underUnknownMek, []);
   if (process.platform !== 'win32') assert.equal(ks.secretFileMode, '0600');
+  await assert.rejects(readKeyStore(join(dir, 'none')), (e: Error) => e instanceof InputError && e.message === `${join(dir, 'none', 'keystore', 'kms.json')}: cannot read the KMS storage: no such file`);
   const h = await readExtractHeaderEvidence(ks.extracts[1]!.file);
   assert.equal(h.fileBytes, readFileSync(ks.extracts[1]!.file).length);
   assert.equal(h.cipher, 'AES-256-GCM');
