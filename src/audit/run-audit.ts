@@ -23,8 +23,8 @@ import { KmsLogFactsCollector } from '../evidence/kms-log-facts.js';
 import { scanTableauLog } from '../evidence/log-scan.js';
 import { classifyLogFile } from '../evidence/tableau-logs.js';
 import type { Check, Finding, InputRecord } from '../report/model.js';
+import { HashPool } from '../util/file-hash.js';
 import { discoverEvidence, type EvidenceFile } from './discover.js';
-import { HashPool } from './hash-pool.js';
 import { auditCoverageCheck, auditEvidenceCheck } from './audit-checks.js';
 import { readIpsecEvidence, ipsecChecks, type IpsecEvidence } from './ipsec-evidence.js';
 
