@@ -6,7 +6,7 @@
 // `cryptgate check capture` judges; the encrypted messages are the size a real peer sends,
 // filled from the seeded stream, as an observer sees them.
 import {
-  DH_PUBLIC_VALUE_BYTES, EXCHANGE, IKEV1_AUTH_METHOD, NOTIFY, PAYLOAD_V1, PAYLOAD_V2, TRANSFORM_TYPE,
+  DH_PUBLIC_VALUE_BYTES, EXCHANGE, IKEV1_AUTH_METHOD, IKEV1_ENCR, NOTIFY, PAYLOAD_V1, PAYLOAD_V2, TRANSFORM_TYPE,
 } from '../../src/capture/ike-ids.js';
 import { ikeTransformIds, type IanaIkeSuite } from '../../src/ipsec/iana.js';
 import type { IkePlan } from '../../src/ipsec/negotiate.js';
@@ -250,7 +250,8 @@ function ikev1Exchange(plan: IkePlan, ends: IkeEndpoints, rnd: SeededRandom): Ik
     ]),
   });
   const nat = ends.natTraversal;
-  const block = chosen.ikev1?.encryption === 5 || chosen.ikev1?.encryption === 1 ? 8 : 16;
+  // (3)DES has 8-byte blocks; AES 16.
+  const block = chosen.ikev1?.encryption === IKEV1_ENCR.TRIPLE_DES_CBC || chosen.ikev1?.encryption === IKEV1_ENCR.DES_CBC ? 8 : 16;
   const sealedLen = (n: number): number => Math.ceil(n / block) * block;
   t += 3 * MS;
   out.push({ at: t, fromInitiator: true, natPort: nat, message: sealedV1(rnd, spiI, spiR, mmExchange, 0, PAYLOAD_V1.ID, sealedLen(authBodyLength(plan.authentication, rnd))) });

@@ -3,7 +3,7 @@
 // rules speak). The wire builds its IKE SA payloads from these, and the negotiation plan
 // states its expectations in these names, so a plan can be compared with what
 // `cryptgate check capture` reads back.
-import { DH_GROUP, ENCR, IKEV1_ENCR, IKEV1_HASH, INTEG, PRF, type EncrName, type IntegName, type PrfName } from '../capture/ike-ids.js';
+import { DH_GROUP, ENCR, IKEV1_ENCR, IKEV1_HASH, IKEV1_HASH_TO_IKEV2, INTEG, PRF, type EncrName, type IntegName, type PrfName } from '../capture/ike-ids.js';
 import type {
   KeyExchange, MainModeEncryption, MainModeIntegrity, MainModeProposal, PfsGroup, QuickModeEncryption, QuickModeIntegrity, QuickModeProposal,
 } from './policy-model.js';
@@ -42,12 +42,14 @@ const MM_ENCRYPTION: Record<MainModeEncryption, { name: EncrName; keyLength: num
   AESGCM256: { name: 'ENCR_AES_GCM_16', keyLength: 256, v1: null },
 };
 
-const MM_INTEGRITY: Record<MainModeIntegrity, { integrity: IntegName; prf: PrfName; v1Hash: number }> = {
-  MD5: { integrity: 'AUTH_HMAC_MD5_96', prf: 'PRF_HMAC_MD5', v1Hash: IKEV1_HASH.MD5 },
-  SHA1: { integrity: 'AUTH_HMAC_SHA1_96', prf: 'PRF_HMAC_SHA1', v1Hash: IKEV1_HASH.SHA },
-  SHA256: { integrity: 'AUTH_HMAC_SHA2_256_128', prf: 'PRF_HMAC_SHA2_256', v1Hash: IKEV1_HASH.SHA2_256 },
-  SHA384: { integrity: 'AUTH_HMAC_SHA2_384_192', prf: 'PRF_HMAC_SHA2_384', v1Hash: IKEV1_HASH.SHA2_384 },
-};
+/** Windows' main-mode integrity is an IKEv1 hash; in IKEv2 it is that hash's integrity and PRF (IKEV1_HASH_TO_IKEV2). */
+const MM_HASH: Record<MainModeIntegrity, number> = { MD5: IKEV1_HASH.MD5, SHA1: IKEV1_HASH.SHA, SHA256: IKEV1_HASH.SHA2_256, SHA384: IKEV1_HASH.SHA2_384 };
+
+function mainModeIntegrity(i: MainModeIntegrity): { integrity: IntegName; prf: PrfName; v1Hash: number } {
+  const v1Hash = MM_HASH[i];
+  const v2 = IKEV1_HASH_TO_IKEV2.get(v1Hash)!; // MD5, SHA-1, SHA2-256 and SHA2-384 all have an IKEv2 integrity transform
+  return { integrity: v2.integrity!, prf: v2.prf, v1Hash };
+}
 
 const DH: Record<KeyExchange, number> = {
   DH1: DH_GROUP.MODP_768,
@@ -94,7 +96,7 @@ export function pfsGroupNumber(p: PfsGroup, mainModeGroup: number): number | nul
 
 export function ikeSuite(p: MainModeProposal): IanaIkeSuite {
   const enc = MM_ENCRYPTION[p.encryption];
-  const integ = MM_INTEGRITY[p.integrity];
+  const integ = mainModeIntegrity(p.integrity);
   const aead = enc.name === 'ENCR_AES_GCM_16';
   return {
     encryption: enc.name,
