@@ -1,9 +1,11 @@
-// Small, pure readers the KMS steps need for evidence src/evidence/ does not cover (yet): an
-// administrator's terminal transcript of one command, `tsm status -v` output, IAM and key
-// policy grants, and a scan for plaintext key bytes. Each reads text or bytes a reviewer
-// holding the scenario's evidence folder also holds; none looks at simulator state.
-import { createHash } from 'node:crypto';
+// What the KMS steps read that src/evidence/ does not (yet): an administrator's terminal
+// transcript of one command, `tsm status -v` output and a scan of files for plaintext key
+// bytes; and the IAM and key policy grants the KMS-3 steps assert, judged by src/compliance's
+// least-privilege evaluation. Each reads text or bytes a reviewer holding the scenario's
+// evidence folder also holds; none looks at simulator state.
 import { readFileSync } from 'node:fs';
+import { allowedKmsActions } from '../src/compliance/rules/kms-least-privilege.js';
+import { parsePolicyDocument, principalNamesRole, roleNameOfArn, type PolicyStatement } from '../src/evidence/aws-policy.js';
 
 // ---------------------------------------------------------------- command lines
 
@@ -108,57 +110,25 @@ export function parseTsmStatus(text: string, file: string): TsmStatus {
 }
 
 // ---------------------------------------------------------------- policies (KMS-3)
+// Judged as the kms.least-privilege rule judges them (src/compliance): wildcards, NotAction,
+// Resource and unconditional Denies evaluated.
 
-interface Statement {
-  Effect?: unknown;
-  Principal?: unknown;
-  Action?: unknown;
-  NotAction?: unknown;
-  Resource?: unknown;
-  Condition?: unknown;
+/** The KMS actions an identity (IAM) policy document allows on `keyArn`; `at` is its JSON pointer in `file`. */
+export function identityGrants(policy: unknown, keyArn: string, file: string, at = ''): string[] {
+  return allowedKmsActions(parsePolicyDocument(policy, file, at).statements, keyArn);
 }
-
-const list = (x: unknown): string[] => (typeof x === 'string' ? [x] : Array.isArray(x) ? x.filter((v): v is string => typeof v === 'string') : []);
-
-function statements(doc: unknown): Statement[] {
-  const s = (doc as { Statement?: unknown })?.Statement;
-  return Array.isArray(s) ? (s as Statement[]) : s && typeof s === 'object' ? [s as Statement] : [];
-}
-
-function principals(p: unknown): string[] {
-  if (p === '*') return ['*'];
-  if (p && typeof p === 'object') return list((p as { AWS?: unknown }).AWS);
-  return [];
-}
-
-const resourceCovers = (s: Statement, resource: string): boolean => list(s.Resource).some((r) => r === '*' || r === resource);
 
 /**
- * The actions an identity (IAM) policy allows on `resource`, as written (`kms:Decrypt`,
- * `kms:*`…). A Deny or a NotAction statement is reported separately: exactly-these-actions
- * judgements must not be fooled by them.
+ * The KMS actions a key policy allows the role `roleArn` (arn:aws:iam::<account>:role/<name>)
+ * on `keyArn` directly: its statements naming that role of that account, or "*".
  */
-export function identityGrants(policy: unknown, resource: string): { actions: string[]; other: string[] } {
-  const actions = new Set<string>();
-  const other: string[] = [];
-  for (const s of statements(policy)) {
-    if (s.NotAction !== undefined) other.push('a NotAction statement');
-    if (s.Effect !== 'Allow' || !resourceCovers(s, resource)) continue;
-    for (const a of list(s.Action)) actions.add(a);
-  }
-  return { actions: [...actions].sort(), other };
-}
-
-/** The actions a key policy allows `principalArn` directly (a statement naming it, or `*`). */
-export function keyPolicyGrants(policy: unknown, principalArn: string): string[] {
-  const actions = new Set<string>();
-  for (const s of statements(policy)) {
-    if (s.Effect !== 'Allow') continue;
-    const who = principals(s.Principal);
-    if (!who.includes(principalArn) && !who.includes('*')) continue;
-    for (const a of list(s.Action)) actions.add(a);
-  }
-  return [...actions].sort();
+export function keyPolicyGrants(policy: unknown, roleArn: string, keyArn: string, file: string): string[] {
+  const role = roleNameOfArn(roleArn);
+  if (role === null) throw new Error(`${roleArn}: expected a role ARN (arn:aws:iam::<account>:role/<name>)`);
+  const account = roleArn.split(':')[4];
+  const inAccount = (p: Record<string, string[]>): Record<string, string[]> => ({ AWS: (p.AWS ?? []).filter((a) => a.split(':')[4] === account) });
+  const names = (s: PolicyStatement): boolean => s.principal === '*' || (s.principal !== null && principalNamesRole(inAccount(s.principal), role));
+  return allowedKmsActions(parsePolicyDocument(policy, file).statements, keyArn, names);
 }
 
 // ---------------------------------------------------------------- plaintext keys
@@ -220,12 +190,4 @@ export function plaintextKeyHits(files: readonly string[], keys: readonly KeyNee
     }
   }
   return hits;
-}
-
-export function sha256(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-export function sha256File(path: string): string {
-  return sha256(readFileSync(path));
 }

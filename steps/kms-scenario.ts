@@ -49,7 +49,8 @@ import { kmsClient } from '../src/kms/client.js';
 import { freeLoopbackPort } from '../src/kms/moto.js';
 import type { KmsRunFacts } from '../src/run/reproducibility.js';
 import { EnvironmentError, InputError } from '../src/util/errors.js';
-import { formatTranscript, parseTranscript, parseTsmStatus, sha256File, tokenize, type Transcript, type TsmStatus } from './kms-evidence.js';
+import { sha256FileSync } from '../src/util/file-hash.js';
+import { formatTranscript, parseTranscript, parseTsmStatus, tokenize, type Transcript, type TsmStatus } from './kms-evidence.js';
 
 export interface ClusterHandle {
   name: string;
@@ -362,9 +363,9 @@ export class KmsScenario {
 
   snapshot(h = this.cluster()): Snapshot {
     const extracts = new Map<string, string>();
-    for (const f of this.files(join(h.dir, 'extracts'))) extracts.set(relative(h.dir, f), sha256File(f));
+    for (const f of this.files(join(h.dir, 'extracts'))) extracts.set(relative(h.dir, f), sha256FileSync(f));
     return {
-      kmsJson: sha256File(join(h.dir, 'keystore', 'kms.json')),
+      kmsJson: sha256FileSync(join(h.dir, 'keystore', 'kms.json')),
       rmkId: this.storage(h).rmk.id,
       extracts,
       staging: existsSync(join(h.dir, '.restore-staging')),
@@ -542,7 +543,7 @@ export class KmsScenario {
     const source = this.path('data', `${site}-${name}.bin`);
     mkdirSync(dirname(source), { recursive: true });
     writeFileSync(source, randomBytes(bytes));
-    this.published.set(`${site}/${name}`, { site, name, source, sha256: sha256File(source), bytes });
+    this.published.set(`${site}/${name}`, { site, name, source, sha256: sha256FileSync(source), bytes });
     return this.run(`tabcmd publish ${site} ${name} --from ${relative(this.dir, source)}`);
   }
 

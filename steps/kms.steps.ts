@@ -12,7 +12,8 @@ import { readLines } from '../src/evidence/lines.js';
 import { endKmsSession, kmsBackendForRun, nextScenarioId } from '../src/run/kms-session.js';
 import { unmetRequirements, type KmsRunFacts } from '../src/run/reproducibility.js';
 import { NOT_REPRODUCIBLE_MEDIA_TYPE, scenarioId, type NotReproducibleMarker } from '../src/run/scenario-report.js';
-import { identityGrants, KEY_ENCODINGS, keyPolicyGrants, plaintextKeyHits, sha256File } from './kms-evidence.js';
+import { sha256FileSync } from '../src/util/file-hash.js';
+import { identityGrants, KEY_ENCODINGS, keyPolicyGrants, plaintextKeyHits } from './kms-evidence.js';
 import { KmsScenario, type Snapshot } from './kms-scenario.js';
 import type { CryptgateWorld } from './world.js';
 
@@ -651,7 +652,7 @@ Then('every extract opens with the content it was published with', { timeout: ST
     const out = `opened/${String(s.nextNumber()).padStart(2, '0')}-${s.cluster().name}-${p.site}-${p.name}.bin`;
     const t = await s.run(`tabcmd open ${p.site} ${p.name} --out ${out}`);
     assert.equal(t.exitCode, 0, `${t.command}: ${t.error}`);
-    const got = sha256File(join(s.dir, out));
+    const got = sha256FileSync(join(s.dir, out));
     this.observe({ extract: `${p.site}/${p.name}`, bytes: p.bytes, sha256: got, evidence: s.relative(join(s.dir, out)) });
     assert.equal(got, p.sha256, `${p.site}/${p.name} opened to other content than was published`);
   }
@@ -764,19 +765,18 @@ Then("each node's instance role policy allows exactly kms:GenerateDataKey and km
   const s = k(this);
   for (const node of s.cluster().nodes) {
     const { file, doc } = rolePolicyFile(this, node);
-    const g = identityGrants(doc.PolicyDocument, s.cmk);
-    this.observe({ node, role: s.roleOf(node), allows: g.actions.join(','), evidence: s.relative(file) });
-    assert.deepEqual(g.actions, ['kms:Decrypt', 'kms:GenerateDataKey']);
-    assert.deepEqual(g.other, []);
+    const allows = identityGrants(doc.PolicyDocument, s.cmk, file, '/PolicyDocument');
+    this.observe({ node, role: s.roleOf(node), allows: allows.join(','), evidence: s.relative(file) });
+    assert.deepEqual(allows, ['kms:Decrypt', 'kms:GenerateDataKey']);
   }
 });
 
 Then("{word}'s instance role policy does not allow {word}", function (this: CryptgateWorld, node: string, action: string) {
   const s = k(this);
   const { file, doc } = rolePolicyFile(this, node);
-  const g = identityGrants(doc.PolicyDocument, s.cmk);
-  this.observe({ node, role: s.roleOf(node), allows: g.actions.join(',') || 'nothing', evidence: s.relative(file) });
-  assert.ok(!g.actions.includes(action) && !g.actions.includes('kms:*'), `${s.roleOf(node)} allows ${action}`);
+  const allows = identityGrants(doc.PolicyDocument, s.cmk, file, '/PolicyDocument');
+  this.observe({ node, role: s.roleOf(node), allows: allows.join(',') || 'nothing', evidence: s.relative(file) });
+  assert.ok(!allows.includes(action), `${s.roleOf(node)} allows ${action}`);
 });
 
 Then("the key policy grants each node's role exactly kms:GenerateDataKey and kms:Decrypt", { timeout: STEP_TIMEOUT }, async function (this: CryptgateWorld) {
@@ -786,7 +786,7 @@ Then("the key policy grants each node's role exactly kms:GenerateDataKey and kms
   const account = s.cmk.split(':')[4]!;
   for (const node of s.cluster().nodes) {
     const arn = `arn:aws:iam::${account}:role/${s.roleOf(node)}`;
-    const grants = keyPolicyGrants(policy, arn);
+    const grants = keyPolicyGrants(policy, arn, s.cmk, file);
     this.observe({ node, principal: arn, grants: grants.join(','), evidence: s.relative(file) });
     assert.deepEqual(grants, ['kms:Decrypt', 'kms:GenerateDataKey']);
   }

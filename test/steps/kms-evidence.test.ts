@@ -54,30 +54,37 @@ test('tsm status -v: each node with each service state and why it is in error', 
   assert.throws(() => parseTsmStatus('Status: RUNNING\nnode1: h\n    garbage\n', 'st.txt'), /st\.txt: line 3: expected "'<service> <n>' is running/);
 });
 
-test('identity grants: the actions allowed on the key, Deny and NotAction reported apart', () => {
+test('identity grants: the KMS actions allowed on the key, after Denies and NotAction', () => {
+  const key = 'arn:aws:kms:us-east-1:111122223333:key/k';
   const policy = {
     Statement: [
-      { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: '*' },
-      { Effect: 'Allow', Action: 'kms:Encrypt', Resource: 'arn:aws:kms:us-east-1:111122223333:key/other' },
-      { Effect: 'Deny', Action: 'kms:Decrypt', Resource: '*' },
+      { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt', 'kms:Encrypt'], Resource: '*' },
+      { Effect: 'Allow', Action: 'kms:ReEncrypt*', Resource: 'arn:aws:kms:us-east-1:111122223333:key/other' },
+      { Effect: 'Deny', Action: 'kms:Encrypt', Resource: '*' },
     ],
   };
-  assert.deepEqual(identityGrants(policy, 'arn:aws:kms:us-east-1:111122223333:key/k'), { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], other: [] });
-  assert.deepEqual(identityGrants({ Statement: { Effect: 'Allow', NotAction: 'kms:Decrypt', Resource: '*' } }, 'x').other, ['a NotAction statement']);
-  assert.deepEqual(identityGrants({ Version: '2012-10-17', Statement: [] }, 'x').actions, []);
+  assert.deepEqual(identityGrants(policy, key, 'p.json'), ['kms:Decrypt', 'kms:GenerateDataKey']);
+  // NotAction allows everything but what it names: a broad grant the "exactly these" steps must see.
+  const notAction = identityGrants({ Statement: { Effect: 'Allow', NotAction: 'kms:Decrypt', Resource: '*' } }, key, 'p.json');
+  assert.ok(notAction.includes('kms:GenerateDataKey') && notAction.includes('kms:ScheduleKeyDeletion') && !notAction.includes('kms:Decrypt'));
+  assert.deepEqual(identityGrants({ Version: '2012-10-17', Statement: [] }, key, 'p.json'), []);
+  assert.throws(() => identityGrants({ Statement: 'nope' }, key, 'p.json', '/PolicyDocument'), /p\.json/);
 });
 
-test('key policy grants: only statements naming the principal (or *)', () => {
+test('key policy grants: only statements naming the role of that account (or *)', () => {
+  const key = 'arn:aws:kms:us-east-1:111122223333:key/k';
   const role = 'arn:aws:iam::111122223333:role/node1';
   const policy = {
     Statement: [
       { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'kms:*', Resource: '*' },
       { Effect: 'Allow', Principal: { AWS: [role, 'arn:aws:iam::111122223333:role/node2'] }, Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: '*' },
+      { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:role/node3' }, Action: 'kms:Decrypt', Resource: '*' },
     ],
   };
-  assert.deepEqual(keyPolicyGrants(policy, role), ['kms:Decrypt', 'kms:GenerateDataKey']);
-  assert.deepEqual(keyPolicyGrants(policy, 'arn:aws:iam::111122223333:role/node3'), []);
-  assert.deepEqual(keyPolicyGrants({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 'kms:Decrypt' }] }, role), ['kms:Decrypt']);
+  assert.deepEqual(keyPolicyGrants(policy, role, key, 'kp.json'), ['kms:Decrypt', 'kms:GenerateDataKey']);
+  assert.deepEqual(keyPolicyGrants(policy, 'arn:aws:iam::111122223333:role/node3', key, 'kp.json'), []);
+  assert.deepEqual(keyPolicyGrants({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 'kms:Decrypt', Resource: '*' }] }, role, key, 'kp.json'), ['kms:Decrypt']);
+  assert.throws(() => keyPolicyGrants(policy, 'arn:aws:iam::111122223333:user/bob', key, 'kp.json'), /expected a role ARN/);
 });
 
 test('the plaintext-key scan finds a key in any of its encodings, and nothing in a clean file', () => {
