@@ -34,6 +34,8 @@ export interface CaughtError extends Error {
   $metadata?: { httpStatusCode?: number; attempts?: number };
   $fault?: string;
   code?: string;
+  /** cryptgate's own errors (src/util/errors.ts) carry the exit code. */
+  exitCode?: number;
 }
 
 /** Runs `fn`, which must fail; returns the error for the test to inspect. */

@@ -1,25 +1,10 @@
 // Shared by the src/kms tests.
-import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeLoopbackPort } from '../../../src/kms/moto.js';
 
-export interface CaughtError extends Error {
-  $metadata?: { httpStatusCode?: number; attempts?: number };
-  code?: string;
-  exitCode?: number;
-}
-
-/** Runs `fn`, which must fail; returns the error for the test to inspect. */
-export async function failure(fn: () => Promise<unknown>): Promise<CaughtError> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as CaughtError;
-  }
-  assert.fail('expected the call to fail');
-}
+export { failure, type CaughtError } from '../../simulators/kms/helpers.js';
 
 /** A loopback port nobody listens on (free a moment ago). */
 export const closedPort = (): Promise<number> => freeLoopbackPort();
