@@ -5,7 +5,7 @@
 // schema cannot say (addresses parse, dates exist, port ranges are ordered). Every section
 // is optional and merges over the defaults.
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
 import { parseAddress } from '../capture/ip.js';
 import { fsReason, InputError } from '../util/errors.js';
 import { describeValue, schemaProblems, schemaValidator, showPointer, type SchemaProblem } from '../report/schemas.js';
@@ -253,11 +253,16 @@ function semanticProblems(doc: Record<string, unknown>): Problem[] {
   return problems;
 }
 
+// The YAML parser is loaded when a policy is first read, not when this module is: every
+// `check` and `audit` imports the policy defaults, and loading yaml costs ~20 ms of start-up.
+let yaml: typeof import('yaml') | undefined;
+const yamlParser = (): typeof import('yaml') => (yaml ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+
 /** Parses policy text (YAML or JSON, told apart by content) and validates it; `file` names it in errors. */
 export function parsePolicy(text: string, file: string): Policy {
   const source = text.replace(/^\uFEFF/, '');
   const kind = /^\s*[{[]/.test(source) ? 'JSON' : 'YAML';
-  const document = parseDocument(source, { prettyErrors: true, uniqueKeys: true });
+  const document = yamlParser().parseDocument(source, { prettyErrors: true, uniqueKeys: true });
   const syntax = document.errors[0];
   if (syntax) {
     const pos = syntax.linePos?.[0];
