@@ -138,7 +138,7 @@ async function audit(folder: string, opts: AuditCliOptions): Promise<number> {
     return EXIT_ENVIRONMENT;
   }
   if (gate.result === 'fail') {
-    process.stderr.write(`cryptgate: gate FAIL (failOn: ${gate.failOn}): ${gate.breaking} finding(s) at or above ${gate.failOn}${lapsed}; first: [${gate.examples[0]!.severity}] ${gate.examples[0]!.check}: ${gate.examples[0]!.message.split('\n')[0]}\n`);
+    process.stderr.write(`cryptgate: gate FAIL (failOn: ${gate.failOn}): ${gate.breaking} finding(s) at or above ${gate.failOn}${lapsed}; worst: [${gate.examples[0]!.severity}] ${gate.examples[0]!.check}: ${gate.examples[0]!.message.split('\n')[0]}\n`);
     return EXIT_FAIL;
   }
   if (report.verdict === 'fail') {

@@ -3,7 +3,7 @@
 // failure is worth a red build, like terraform-compliance's @warning. Info findings (and
 // waived ones, which are downgraded to info) never break it; an expired waiver's finding
 // has its real severity again, so it breaks it again.
-import { findingSeverity, type Check, type Severity } from '../report/model.js';
+import { findingSeverity, severityRank, type Check, type Severity } from '../report/model.js';
 import { breaksGate, type GateSeverity } from './policy.js';
 
 export interface GateResult {
@@ -16,9 +16,11 @@ export interface GateResult {
   belowThreshold: number;
   /** Findings that count again because their waiver expired. */
   expiredWaivers: number;
-  /** The worst breaking findings, for a one-line CI message. */
+  /** The worst breaking findings (at most EXAMPLES, worst first, then in report order), for a one-line CI message. */
   examples: { check: string; severity: Severity; message: string }[];
 }
+
+const EXAMPLES = 5;
 
 export function evaluateGate(checks: readonly Check[], failOn: GateSeverity = 'low'): GateResult {
   const out: GateResult = { failOn, result: 'pass', breaking: 0, belowThreshold: 0, expiredWaivers: 0, examples: [] };
@@ -33,12 +35,14 @@ export function evaluateGate(checks: readonly Check[], failOn: GateSeverity = 'l
       if (severity === 'info') continue;
       if (breaksGate(severity, failOn)) {
         out.breaking++;
-        if (out.examples.length < 5) out.examples.push({ check: c.id, severity, message: f.message });
+        out.examples.push({ check: c.id, severity, message: f.message });
       } else {
         out.belowThreshold++;
       }
     }
   }
+  // Array.prototype.sort is stable: equal severities keep the report's order.
+  out.examples = out.examples.sort((a, b) => severityRank(a.severity) - severityRank(b.severity)).slice(0, EXAMPLES);
   if (out.result !== 'error' && out.breaking > 0) out.result = 'fail';
   return out;
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseAddress } from '../capture/ip.js';
 import { fsReason, InputError } from '../util/errors.js';
+import { severityRank, type Severity } from '../report/model.js';
 import { describeValue, schemaProblems, schemaValidator, showPointer, type SchemaProblem } from '../report/schemas.js';
 import { parsePortRange } from './services.js';
 
@@ -185,9 +186,8 @@ export function expiredWaiverFor(policy: Pick<Policy, 'waivers'>, checkId: strin
 }
 
 /** Does a finding of this severity break the gate under `failOn`? Info never does. */
-export function breaksGate(severity: 'critical' | 'high' | 'medium' | 'low' | 'info', failOn: GateSeverity = 'low'): boolean {
-  const order = ['critical', 'high', 'medium', 'low', 'info'];
-  return severity !== 'info' && order.indexOf(severity) <= order.indexOf(failOn);
+export function breaksGate(severity: Severity, failOn: GateSeverity = 'low'): boolean {
+  return severity !== 'info' && severityRank(severity) <= severityRank(failOn);
 }
 
 /** Waivers whose last day has passed: the findings they covered count again. */

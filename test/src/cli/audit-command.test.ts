@@ -52,7 +52,7 @@ test('audit → exit 1 on the KMS-8 pitfall; signed report verifies (0), tampere
   const r = await run('audit', ev, '--nodes', CAPTURE_NODES.join(','), '--now', '2024-06-01', '--format', 'json', '--out', out, '--sign', signingKey, '--kms', kms.endpoint);
   assert.equal(r.status, 1, r.stderr);
   noStack(r.stderr);
-  assert.match(r.stderr, /gate FAIL \(failOn: low\): 1 finding\(s\) at or above low; first: \[high\] kms\.node-reach: node3 cannot reach the CMK/);
+  assert.match(r.stderr, /gate FAIL \(failOn: low\): 1 finding\(s\) at or above low; worst: \[high\] kms\.node-reach: node3 cannot reach the CMK/);
   assert.match(r.stderr, /signed .*audit\.json with arn:aws:kms:.* \(ECDSA_SHA_256, endpoint http:\/\/127\.0\.0\.1:\d+ \(cryptgate embedded KMS\)\)/);
   const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
   validateReport(report);
