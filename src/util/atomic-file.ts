@@ -5,7 +5,7 @@
 //  - renameDurable: rename and fsync the folder(s), so the rename survives a power cut too.
 //  - takePidLock: a lock file holding a pid; one left by a process that no longer runs is
 //    taken over, so a killed command never wedges the folder.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from './errors.js';
@@ -79,35 +79,73 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Creates `path` holding our pid, complete or not at all: a temp file hard-linked into place (fails if it exists). */
+function createPidFile(path: string): boolean {
+  const tmp = tempPathFor(path);
+  writeFileSync(tmp, String(process.pid), { flag: 'wx', mode: 0o600 });
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return false;
+  } finally {
+    removeQuietly(tmp);
+  }
+}
+
+/** The pid a lock file holds: a number, NaN when it holds none, undefined when the file is gone. */
+function pidIn(path: string): number | undefined {
+  try {
+    return Number.parseInt(readFileSync(path, 'utf8'), 10);
+  } catch {
+    return undefined;
+  }
+}
+
+const heldByLiveProcess = (pid: number | undefined): pid is number => pid !== undefined && Number.isInteger(pid) && pid > 0 && alive(pid);
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /**
  * Takes the lock file at `path` (it holds our pid). A lock left by a process that no longer
  * runs is taken over; one held by a live process (this one included) is refused with
  * `busy(pid)` as the message. Returns the function that releases it (idempotent).
+ *
+ * Race-free between processes: a lock file is created whole (never seen empty), and a stale
+ * one is removed only under `<path>.takeover`, itself such a lock, re-checked there, so two
+ * processes that both found it stale cannot both take it (the second would otherwise remove
+ * the first one's fresh lock).
  */
 export function takePidLock(path: string, busy: (pid: number) => string): () => void {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx', mode: 0o600 });
+  const takeover = `${path}.takeover`;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (createPidFile(path)) {
       let released = false;
       return () => {
         if (released) return;
         released = true;
-        try {
-          unlinkSync(path);
-        } catch {
-          // gone already
-        }
+        removeQuietly(path);
       };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      let pid = Number.NaN;
-      try {
-        pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      } catch {
-        continue; // vanished between the two calls: retry
-      }
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new InputError(busy(pid));
-      removeQuietly(path); // left by a killed process: take it over
+    }
+    const holder = pidIn(path);
+    if (holder === undefined) continue; // released between the two calls: try again
+    if (heldByLiveProcess(holder)) throw new InputError(busy(holder));
+    // Left by a killed process: take it over, one process at a time.
+    if (!createPidFile(takeover)) {
+      // Another process is taking it over (or was killed doing so: then its mark is stale too).
+      if (!heldByLiveProcess(pidIn(takeover))) removeQuietly(takeover);
+      pause(10);
+      continue;
+    }
+    try {
+      const again = pidIn(path);
+      if (heldByLiveProcess(again)) throw new InputError(busy(again));
+      removeQuietly(path);
+    } finally {
+      removeQuietly(takeover);
     }
   }
   throw new InputError(`${path}: could not take the lock`);
