@@ -79,9 +79,13 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Creates `path` holding our pid, complete or not at all: a temp file hard-linked into place (fails if it exists). */
+/**
+ * Creates `path` holding our pid, complete or not at all: a temp file hard-linked into place
+ * (fails if it exists). The temp name lacks TEMP_MARK: the lock holder sweeps marked files
+ * from the folder, and must not sweep the one a process waiting for the lock is writing.
+ */
 function createPidFile(path: string): boolean {
-  const tmp = tempPathFor(path);
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.pid`;
   writeFileSync(tmp, String(process.pid), { flag: 'wx', mode: 0o600 });
   try {
     linkSync(tmp, path);
