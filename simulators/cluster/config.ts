@@ -19,8 +19,8 @@ import {
   type ServiceName,
   type ServiceStatus,
 } from './model.js';
+import { AWS_REGION } from '../../src/evidence/aws-arn.js';
 
-export const REGION = /^([a-z]+-){2,3}\d+$/;
 /** Site and extract names: what a folder/file name can safely carry on every platform. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 _.()-]{0,99}$/;
 const ROLE = /^[\w+=,.@-]{1,64}$/;
@@ -34,7 +34,7 @@ export function checkName(kind: 'site' | 'extract', name: string): void {
 }
 
 export function checkRegion(region: string, what = 'region'): void {
-  if (!REGION.test(region) || region.length > 32) throw new InputError(`${what} '${region}': expected an AWS region name such as us-west-2`);
+  if (!AWS_REGION.test(region) || region.length > 32) throw new InputError(`${what} '${region}': expected an AWS region name such as us-west-2`);
 }
 
 export function checkRoleName(role: string): void {
@@ -134,7 +134,7 @@ function checkConfig(file: string, doc: unknown): ClusterConfig {
   if (c.format !== CLUSTER_FORMAT) fail(file, 'format', `"${CLUSTER_FORMAT}"`);
   if (typeof c.clusterId !== 'string') fail(file, 'clusterId', 'a string');
   if (!LICENCES.includes(c.licence as Licence)) fail(file, 'licence', LICENCES.join(' or '));
-  if (typeof c.region !== 'string' || !REGION.test(c.region)) fail(file, 'region', 'an AWS region name');
+  if (typeof c.region !== 'string' || !AWS_REGION.test(c.region)) fail(file, 'region', 'an AWS region name');
   if (!Array.isArray(c.nodes) || c.nodes.length === 0) fail(file, 'nodes', 'a non-empty array');
   c.nodes.forEach((n, i) => {
     const at = `nodes[${i}]`;

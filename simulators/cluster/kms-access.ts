@@ -9,6 +9,7 @@ import { kmsFailureKind } from '../../src/kms/errors.js';
 import { InputError } from '../../src/util/errors.js';
 import type { EmbeddedKms, PolicyDocument } from '../kms/index.js';
 import type { NodeConfig } from './model.js';
+import { AWS_REGION } from '../../src/evidence/aws-arn.js';
 
 export interface KmsNodeIdentity {
   name: string;
@@ -136,7 +137,6 @@ export function describeKmsError(err: unknown, endpoint?: string): KmsFailure {
 // --- the CMK ARN, checked part by part (KMS-4) ---
 
 const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-eusc'];
-const REGION = /^([a-z]+-){2,3}\d+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MRK = /^mrk-[0-9a-f]{32}$/;
 
@@ -159,7 +159,7 @@ export function parseCmkArn(arn: string): CmkArn {
   if (prefix !== 'arn') bad(`expected it to start with 'arn:', found '${prefix}:'`);
   if (!PARTITIONS.includes(partition)) bad(`partition '${partition}': expected one of ${PARTITIONS.join(', ')}`);
   if (service !== 'kms') bad(`service '${service}': expected 'kms'`);
-  if (!REGION.test(region)) bad(`region '${region}': expected an AWS region name such as us-west-2`);
+  if (!AWS_REGION.test(region)) bad(`region '${region}': expected an AWS region name such as us-west-2`);
   if (!/^\d+$/.test(account)) bad(`account '${account}': expected exactly 12 digits`);
   if (account.length !== 12) bad(`account '${account}' has ${account.length} digits: expected exactly 12`);
   if (resource.startsWith('alias/')) bad(`'${resource}' is an alias: expected a key ARN (key/<key-id>); Tableau needs the key's own ARN`);

@@ -14,6 +14,7 @@ import { KeyStore } from './key-store.js';
 import { StateFolder } from './persistence.js';
 import type { PolicyDocument } from './policy.js';
 import { KmsHttpServer } from './server.js';
+import { AWS_REGION } from '../../src/evidence/aws-arn.js';
 
 export interface EmbeddedKmsOptions {
   /** TCP port on 127.0.0.1; 0 (the default) picks a free one. */
@@ -61,13 +62,12 @@ export interface EmbeddedKms {
   addAdminCredentials(accessKeyId: string, secret: string, accountId?: string): void;
 }
 
-const REGION = /^([a-z]+-){2,3}\d+$/;
 
 export async function startEmbeddedKms(options: EmbeddedKmsOptions = {}): Promise<EmbeddedKms> {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`port ${port}: expected an integer from 0 to 65535`);
   const region = options.region ?? 'us-east-1';
-  if (!REGION.test(region)) throw new InputError(`region ${region}: expected a region name such as us-east-1`);
+  if (!AWS_REGION.test(region)) throw new InputError(`region ${region}: expected a region name such as us-east-1`);
   const accountId = options.accountId ?? '000000000000';
   const callers = new CallerTable(accountId, options.credentials);
   const faults = new Faults();

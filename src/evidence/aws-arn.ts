@@ -11,7 +11,8 @@ export interface KmsKeyArn {
 }
 
 const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-eusc'];
-const REGION = /^([a-z]+-){2,3}\d+$/;
+/** An AWS region name (us-west-2, ap-southeast-1, us-gov-west-1): the one pattern every reader and command checks. */
+export const AWS_REGION = /^([a-z]+-){2,3}\d+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MRK = /^mrk-[0-9a-f]{32}$/;
 
@@ -24,7 +25,7 @@ export function readKmsKeyArn(arn: string): { ok: true; value: KmsKeyArn } | { o
   if (prefix !== 'arn') return bad(`expected it to start with 'arn:', found '${prefix}:'`);
   if (!PARTITIONS.includes(partition)) return bad(`partition '${partition}': expected one of ${PARTITIONS.join(', ')}`);
   if (service !== 'kms') return bad(`service '${service}': expected 'kms'`);
-  if (!REGION.test(region)) return bad(`region '${region}': expected an AWS region name such as us-west-2`);
+  if (!AWS_REGION.test(region)) return bad(`region '${region}': expected an AWS region name such as us-west-2`);
   if (!/^\d{12}$/.test(account)) return bad(`account '${account}': expected exactly 12 digits${/^\d+$/.test(account) ? `, found ${account.length}` : ''}`);
   if (resource.startsWith('alias/')) return bad(`'${resource}' is an alias: expected the key's own ARN (key/<key-id>)`);
   if (!resource.startsWith('key/')) return bad(`resource '${resource}': expected key/<key-id>`);

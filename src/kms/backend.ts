@@ -23,6 +23,7 @@ import { kmsFailureKind } from './errors.js';
 import { httpGet } from './http-get.js';
 import { startLocalstack } from './localstack.js';
 import { startMotoServer } from './moto.js';
+import { AWS_REGION } from '../evidence/aws-arn.js';
 
 /** `embedded`, `moto`, `localstack`, or an endpoint URL. */
 export type KmsBackendName = 'embedded' | 'moto' | 'localstack' | (string & {});
@@ -70,12 +71,11 @@ export interface KmsBackendOptions {
   log?: ((line: string) => void) | undefined;
 }
 
-const REGION = /^([a-z]+-){2,3}\d+$/;
 const TEST_CREDENTIALS: KmsCredentials = Object.freeze({ accessKeyId: 'test', secretAccessKey: 'test' });
 
 function regionFor(options: KmsBackendOptions, env: Record<string, string | undefined>, hostRegion?: string): string {
   const region = options.region ?? hostRegion ?? (env['AWS_REGION'] || undefined) ?? (env['AWS_DEFAULT_REGION'] || undefined) ?? 'us-east-1';
-  if (!REGION.test(region)) throw new InputError(`region ${region}: expected a region name such as us-east-1`);
+  if (!AWS_REGION.test(region)) throw new InputError(`region ${region}: expected a region name such as us-east-1`);
   return region;
 }
 
