@@ -45,7 +45,7 @@ import { parseKmsStorage, readBackupManifest, readKeyStore, type KeyStoreEvidenc
 import { readKmsStatus, type KmsStatusEvidence } from '../src/evidence/kms-status.js';
 import { readTableauLogFolder, type LogReadResult } from '../src/evidence/tableau-logs.js';
 import type { KmsBackend } from '../src/kms/backend.js';
-import { kmsClient } from '../src/kms/client.js';
+import { envCredentials, kmsClient, TEST_CREDENTIALS } from '../src/kms/client.js';
 import { freeLoopbackPort } from '../src/kms/moto.js';
 import type { KmsRunFacts } from '../src/run/reproducibility.js';
 import { EnvironmentError, InputError } from '../src/util/errors.js';
@@ -173,10 +173,7 @@ export class KmsScenario {
    */
   private accessFor(name: string, dir: string): KmsAccess {
     const b = this.backend;
-    const credentials =
-      process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY
-        ? { accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY, ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}) }
-        : { accessKeyId: 'test', secretAccessKey: 'test' };
+    const credentials = envCredentials() ?? TEST_CREDENTIALS;
     const inner: KmsAccess = b.embedded
       ? embeddedKmsAccess(b.embedded, () => readConfig(dir).nodes)
       : {

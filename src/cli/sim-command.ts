@@ -37,7 +37,7 @@ import { describeKmsError } from '../../simulators/cluster/kms-access.js';
 import { readConfig } from '../../simulators/cluster/config.js';
 import { readStorage } from '../../simulators/cluster/kms-storage.js';
 import { EXIT_ENVIRONMENT, EnvironmentError, InputError } from '../util/errors.js';
-import { kmsClient } from '../kms/client.js';
+import { envCredentials, kmsClient, TEST_CREDENTIALS } from '../kms/client.js';
 import type { CommandResult } from './main.js';
 import { simWireCapture } from './sim-wire.js';
 
@@ -160,11 +160,7 @@ async function kmsAccess(config: ClusterConfig): Promise<{ access: KmsAccess; ad
   const endpoint = c.g.kmsEndpoint ?? (config.kmsBackend.kind === 'endpoint' ? config.kmsBackend.url : undefined);
   if (endpoint !== undefined) {
     if (!/^https?:\/\//.test(endpoint)) throw new InputError(`--kms-endpoint ${endpoint}: expected an http:// or https:// URL`);
-    const creds = {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-      ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}),
-    };
+    const creds = envCredentials() ?? TEST_CREDENTIALS;
     c.access = endpointKmsAccess(endpoint, config.region, creds);
     c.admin = () => kmsClient({ endpoint, region: config.region, credentials: creds, maxAttempts: 3 });
   } else {
@@ -173,7 +169,7 @@ async function kmsAccess(config: ClusterConfig): Promise<{ access: KmsAccess; ad
     c.kms = await startEmbeddedKms({ port: 0, stateDir, region: config.region });
     const kms = c.kms;
     c.access = embeddedKmsAccess(kms, config.nodes);
-    c.admin = () => kmsClient({ endpoint: kms.endpoint, region: config.region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 3 });
+    c.admin = () => kmsClient({ endpoint: kms.endpoint, region: config.region, credentials: TEST_CREDENTIALS, maxAttempts: 3 });
   }
   return { access: c.access, admin: c.admin };
 }

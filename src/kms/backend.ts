@@ -18,7 +18,7 @@ import {
   type KmsCapabilities,
 } from './capabilities.js';
 import { endpointUrl } from './backend-spec.js';
-import { kmsClient, type KmsCredentials } from './client.js';
+import { envCredentials, kmsClient, TEST_CREDENTIALS, type KmsCredentials } from './client.js';
 import { kmsFailureKind } from './errors.js';
 import { httpGet } from './http-get.js';
 import { startLocalstack } from './localstack.js';
@@ -71,20 +71,10 @@ export interface KmsBackendOptions {
   log?: ((line: string) => void) | undefined;
 }
 
-const TEST_CREDENTIALS: KmsCredentials = Object.freeze({ accessKeyId: 'test', secretAccessKey: 'test' });
-
 function regionFor(options: KmsBackendOptions, env: Record<string, string | undefined>, hostRegion?: string): string {
   const region = options.region ?? hostRegion ?? (env['AWS_REGION'] || undefined) ?? (env['AWS_DEFAULT_REGION'] || undefined) ?? 'us-east-1';
   if (!AWS_REGION.test(region)) throw new InputError(`region ${region}: expected a region name such as us-east-1`);
   return region;
-}
-
-function envCredentials(env: Record<string, string | undefined>): KmsCredentials | undefined {
-  const accessKeyId = env['AWS_ACCESS_KEY_ID'];
-  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
-  if (!accessKeyId || !secretAccessKey) return undefined;
-  const sessionToken = env['AWS_SESSION_TOKEN'];
-  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
 
 /**

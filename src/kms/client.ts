@@ -14,6 +14,18 @@ export interface KmsCredentials {
   sessionToken?: string;
 }
 
+/** What local KMS stand-ins (the embedded KMS, moto, LocalStack) accept when no one says otherwise. */
+export const TEST_CREDENTIALS: KmsCredentials = Object.freeze({ accessKeyId: 'test', secretAccessKey: 'test' });
+
+/** AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN) from the environment, when both are set. */
+export function envCredentials(env: Record<string, string | undefined> = process.env): KmsCredentials | undefined {
+  const accessKeyId = env['AWS_ACCESS_KEY_ID'];
+  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  const sessionToken = env['AWS_SESSION_TOKEN'];
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+}
+
 export interface KmsClientOptions {
   /** `http://127.0.0.1:4566`, `https://kms.eu-west-1.amazonaws.com`…; left out: the SDK's own endpoint for the region. */
   endpoint?: string | undefined;
