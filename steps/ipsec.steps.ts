@@ -14,6 +14,7 @@ import { nodeNamed } from '../src/ipsec/seed-setup.js';
 import { parseMainModeProposal, parseProposalList, parseQuickModeProposal } from '../src/ipsec/proposal-text.js';
 import { describeAuthMethod, describeMainModeProposal, describeQuickModeProposal, type KeyModule, type NodeIpsecPolicy, type Requirement } from '../src/ipsec/policy-model.js';
 import { IpsecScenario, ipsecScenario, setIpsecScenario, slug } from './ipsec-scenario.js';
+import { parseTsmStatus, type TsmStatus } from './tsm-status.js';
 import type { CryptgateWorld } from './world.js';
 
 const used = new Map<string, number>();
@@ -53,10 +54,6 @@ Given('{word}\'s rule does not list {word} in endpoint 2', function (this: Crypt
   const s = ipsecScenario(this);
   const address = s.addressOf(other);
   for (const r of nodeNamed(s.policy, node).rules) r.endpoint2 = r.endpoint2.filter((a) => a !== address);
-});
-
-Given('{word}\'s rule is disabled', function (this: CryptgateWorld, node: string) {
-  for (const r of nodeNamed(ipsecScenario(this).policy, node).rules) r.enabled = false;
 });
 
 Given(
@@ -237,36 +234,31 @@ Then('every plaintext finding between nodes involves {word}', function (this: Cr
 
 // ---------------------------------------------------------------- what the administrator sees
 
-function statusText(world: CryptgateWorld): string {
+/** The tsm status text the cluster left, and what it says. */
+function tsmStatus(world: CryptgateWorld): { text: string; status: TsmStatus } {
   const r = ipsecScenario(world).result;
   assert.ok(r, 'the cluster has not run');
-  return readFileSync(r.statusFile, 'utf8');
-}
-
-/** The status lines of one node's block in the tsm status text. */
-function nodeBlock(text: string, node: string): string[] {
-  const lines = text.split('\n');
-  const start = lines.findIndex((l) => l.startsWith(`${node}:`));
-  assert.ok(start >= 0, `tsm status has no block for ${node}`);
-  const out: string[] = [];
-  for (let i = start + 1; i < lines.length && lines[i]!.startsWith('    '); i++) out.push(lines[i]!.trim());
-  return out;
+  const text = readFileSync(r.statusFile, 'utf8');
+  return { text, status: parseTsmStatus(text, r.statusFile) };
 }
 
 Then('tsm status shows every service running', function (this: CryptgateWorld) {
-  const text = statusText(this);
-  assert.match(text, /^Status: RUNNING$/m, text);
-  assert.doesNotMatch(text, /error state/, text);
+  const { text, status } = tsmStatus(this);
+  assert.equal(status.overall, 'RUNNING', text);
+  for (const [node, n] of status.nodes) for (const [service, s] of n.services) assert.equal(s.state, 'running', `${service} on ${node}: ${s.state} ${s.detail ?? ''}`);
 });
 
 Then('tsm status shows the {string} on {word} in an error state naming {string}', function (this: CryptgateWorld, service: string, node: string, cause: string) {
-  const text = statusText(this);
-  assert.match(text, /^Status: DEGRADED$/m);
-  const line = nodeBlock(text, node).find((l) => l.includes(`${service} 0'`));
-  assert.ok(line, `no ${service} on ${node} in tsm status:\n${text}`);
-  assert.match(line, /is in an error state/, line);
-  assert.ok(line.includes(cause), `"${line}" does not name "${cause}"`);
-  this.observe({ tsmStatus: `${node}: ${line}` });
+  const { text, status } = tsmStatus(this);
+  assert.equal(status.overall, 'DEGRADED', text);
+  const services = status.nodes.get(node)?.services;
+  assert.ok(services, `tsm status has no block for ${node}:\n${text}`);
+  // The feature names the service as people say it ("VizQL Server"); the status spells "Tableau Server VizQL Server".
+  const [title, s] = [...services].find(([t]) => t === service || t.endsWith(` ${service}`)) ?? [];
+  assert.ok(title && s, `no ${service} on ${node} in tsm status:\n${text}`);
+  assert.equal(s.state, 'error', `${title} on ${node} is ${s.state}`);
+  assert.ok(s.detail?.includes(cause), `"${s.detail}" does not name "${cause}"`);
+  this.observe({ tsmStatus: `${node}: '${title} 0' is in an error state. ${s.detail}` });
 });
 
 Then('the IPsec log explains {string}', function (this: CryptgateWorld, text: string) {

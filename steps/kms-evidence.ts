@@ -1,6 +1,5 @@
 // What the KMS steps read that src/evidence/ does not (yet): an administrator's terminal
-// transcript of one command, `tsm status -v` output and a scan of files for plaintext key
-// bytes; and the IAM and key policy grants the KMS-3 steps assert, judged by src/compliance's
+// transcript of one command and a scan of files for plaintext key bytes; and the IAM and key policy grants the KMS-3 steps assert, judged by src/compliance's
 // least-privilege evaluation. Each reads text or bytes a reviewer holding the scenario's
 // evidence folder also holds; none looks at simulator state.
 import { readFileSync } from 'node:fs';
@@ -55,58 +54,6 @@ export function parseTranscript(text: string, file: string): Transcript {
     body = body.slice(0, -1);
   }
   return { command: first.slice(2), output: body, error, exitCode: Number(exit[1]) };
-}
-
-// ---------------------------------------------------------------- tsm status -v
-
-export interface TsmServiceStatus {
-  state: 'running' | 'stopped' | 'error';
-  detail: string | null;
-}
-
-export interface TsmStatus {
-  overall: string;
-  /** node name → service title (e.g. "Tableau Server VizQL Server") → state. */
-  nodes: Map<string, { status: string | null; services: Map<string, TsmServiceStatus> }>;
-}
-
-/**
- *   Status: DEGRADED
- *
- *   node2: node2.ec2.internal
- *       Status: DEGRADED
- *       'Tableau Server VizQL Server 0' is in an error state. <why>
- */
-export function parseTsmStatus(text: string, file: string): TsmStatus {
-  const out: TsmStatus = { overall: '', nodes: new Map() };
-  let node: { status: string | null; services: Map<string, TsmServiceStatus> } | undefined;
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trimEnd();
-    if (line.trim() === '') return;
-    let m = /^Status: (\S+)$/.exec(line);
-    if (m) {
-      out.overall = m[1]!;
-      return;
-    }
-    m = /^(\S+): \S+$/.exec(line);
-    if (m) {
-      node = { status: null, services: new Map() };
-      out.nodes.set(m[1]!, node);
-      return;
-    }
-    if (!node) throw new Error(`${file}: line ${i + 1}: expected 'Status: …' or a node line before '${line.trim()}'`);
-    m = /^\s+Status: (\S+)$/.exec(line);
-    if (m) {
-      node.status = m[1]!;
-      return;
-    }
-    m = /^\s+'(.+?) \d+' (is running|is stopped|is in an error state)\.(?: (.*))?$/.exec(line);
-    if (!m) throw new Error(`${file}: line ${i + 1}: expected "'<service> <n>' is running|is stopped|is in an error state.", found '${line.trim()}'`);
-    const state = m[2] === 'is running' ? 'running' : m[2] === 'is stopped' ? 'stopped' : 'error';
-    node.services.set(m[1]!, { state, detail: m[3] ?? null });
-  });
-  if (out.overall === '') throw new Error(`${file}: expected a 'Status: …' line`);
-  return out;
 }
 
 // ---------------------------------------------------------------- policies (KMS-3)

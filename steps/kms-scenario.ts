@@ -50,7 +50,8 @@ import { freeLoopbackPort } from '../src/kms/moto.js';
 import type { KmsRunFacts } from '../src/run/reproducibility.js';
 import { EnvironmentError, InputError } from '../src/util/errors.js';
 import { sha256FileSync } from '../src/util/file-hash.js';
-import { formatTranscript, parseTranscript, parseTsmStatus, tokenize, type Transcript, type TsmStatus } from './kms-evidence.js';
+import { formatTranscript, parseTranscript, tokenize, type Transcript } from './kms-evidence.js';
+import { parseTsmStatus, type TsmStatus } from './tsm-status.js';
 
 export interface ClusterHandle {
   name: string;

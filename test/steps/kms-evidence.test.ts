@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatTranscript, identityGrants, keyPolicyGrants, parseTranscript, parseTsmStatus, plaintextKeyHits, tokenize } from '../../steps/kms-evidence.js';
+import { formatTranscript, identityGrants, keyPolicyGrants, parseTranscript, plaintextKeyHits, tokenize } from '../../steps/kms-evidence.js';
+import { parseTsmStatus } from '../../steps/tsm-status.js';
 
 test('command lines split on spaces, with quoted words kept whole', () => {
   assert.deepEqual(tokenize(`tsm security kms set-mode aws --aws-region "us-west-2" --key-arn 'arn:aws:kms:x y'`), [
