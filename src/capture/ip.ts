@@ -160,6 +160,20 @@ export function formatAddress(af: number, w0: number, w1: number, w2: number, w3
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
+/**
+ * Parses `address` or `address/bits` (IPv4 or IPv6). Without /bits the prefix is the whole
+ * address. On failure says which part is wrong: 'address' (or a second '/'), or 'prefix'.
+ */
+export function parseCidr(text: string): { af: 4 | 6; words: [number, number, number, number]; bits: number; hasPrefix: boolean } | 'address' | 'prefix' {
+  const [addr, bitsText, extra] = text.split('/');
+  const parsed = parseAddress(addr ?? '');
+  if (!parsed || extra !== undefined) return 'address';
+  const max = parsed.af === 4 ? 32 : 128;
+  if (bitsText === undefined) return { ...parsed, bits: max, hasPrefix: false };
+  if (!/^\d{1,3}$/.test(bitsText) || Number(bitsText) > max) return 'prefix';
+  return { ...parsed, bits: Number(bitsText), hasPrefix: true };
+}
+
 /** Parses a textual IPv4 or IPv6 address into words; undefined when it is not one. */
 export function parseAddress(text: string): { af: 4 | 6; words: [number, number, number, number] } | undefined {
   const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);

@@ -1,7 +1,7 @@
 // The cluster's node addresses (single IPs or CIDR blocks, IPv4 or IPv6), matched
 // against address words as the capture decoder holds them.
 import { InputError } from '../util/errors.js';
-import { parseAddress } from '../capture/ip.js';
+import { parseAddress, parseCidr } from '../capture/ip.js';
 
 interface Prefix {
   af: 4 | 6;
@@ -18,17 +18,10 @@ export class NodeSet {
     for (const raw of entries) {
       const entry = raw.trim();
       if (entry === '') continue;
-      const [addr, bitsText, extra] = entry.split('/');
-      const parsed = parseAddress(addr ?? '');
-      if (!parsed || extra !== undefined) {
-        throw new InputError(`${source}: "${entry}": expected an IPv4 or IPv6 address or CIDR (e.g. 10.0.0.11 or 10.0.0.0/24)`);
-      }
-      const max = parsed.af === 4 ? 32 : 128;
-      const bits = bitsText === undefined ? max : Number(bitsText);
-      if (!Number.isInteger(bits) || bits < 0 || bits > max || (bitsText !== undefined && !/^\d+$/.test(bitsText))) {
-        throw new InputError(`${source}: "${entry}": prefix length must be 0..${max}`);
-      }
-      this.prefixes.push({ af: parsed.af, words: parsed.words, bits, text: entry });
+      const c = parseCidr(entry);
+      if (c === 'address') throw new InputError(`${source}: "${entry}": expected an IPv4 or IPv6 address or CIDR (e.g. 10.0.0.11 or 10.0.0.0/24)`);
+      if (c === 'prefix') throw new InputError(`${source}: "${entry}": prefix length must be 0..${entry.includes(':') ? 128 : 32}`);
+      this.prefixes.push({ af: c.af, words: c.words, bits: c.bits, text: entry });
     }
     if (this.prefixes.length === 0) throw new InputError(`${source}: expected at least one node address or CIDR`);
   }

@@ -2,7 +2,7 @@
 // connection security rule: "Any", single addresses, CIDR subnets and "a-b" ranges, IPv4 or
 // IPv6. Pure: parsing and membership only, so an exported configuration and the simulator
 // judge "does this rule cover that address" the same way.
-import { parseAddress } from '../capture/ip.js';
+import { parseAddress, parseCidr } from '../capture/ip.js';
 
 /** One parsed entry; addresses are compared as 128-bit big-endian word tuples. */
 export type AddressEntry =
@@ -16,17 +16,10 @@ export function parseAddressEntry(raw: string): AddressEntry | string {
   const text = raw.trim();
   if (/^any$/i.test(text)) return { kind: 'any', text: 'Any' };
   if (text.includes('/')) {
-    const [addr, bitsText, extra] = text.split('/');
-    const parsed = parseAddress(addr ?? '');
-    if (!parsed || extra !== undefined || bitsText === undefined || !/^\d{1,3}$/.test(bitsText)) {
-      return 'expected a CIDR subnet such as 10.0.0.0/24';
-    }
-    const max = parsed.af === 4 ? 32 : 128;
-    const bits = Number(bitsText);
-    if (bits > max) return `prefix length must be 0..${max}`;
-    const from = maskWords(parsed.words, parsed.af, bits, false);
-    const to = maskWords(parsed.words, parsed.af, bits, true);
-    return { kind: 'range', af: parsed.af, from, to, text };
+    const c = parseCidr(text);
+    if (c === 'address') return 'expected a CIDR subnet such as 10.0.0.0/24';
+    if (c === 'prefix') return `prefix length must be 0..${text.includes(':') ? 128 : 32}`;
+    return { kind: 'range', af: c.af, from: maskWords(c.words, c.af, c.bits, false), to: maskWords(c.words, c.af, c.bits, true), text };
   }
   if (text.includes('-')) {
     const [a, b, extra] = text.split('-');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatAddress, IpView, IP_MALFORMED, IP_OK, IP_TRUNCATED, parseAddress } from '../../../src/capture/ip.js';
+import { formatAddress, IpView, IP_MALFORMED, IP_OK, IP_TRUNCATED, parseAddress, parseCidr } from '../../../src/capture/ip.js';
 
 test('parseAddress and formatAddress round-trip IPv4 and RFC 5952 IPv6', () => {
   for (const text of ['10.77.0.11', '0.0.0.0', '255.255.255.255', 'fe80::1', '2001:db8::8:800:200c:417a', '::', '::1', '2001:db8:0:1:1:1:1:1', 'ff02::1:ff00:1']) {
@@ -64,4 +64,17 @@ test('IpView walks an IPv6 extension chain to the upper layer, and stops at a no
   assert.equal(v.fragOffset, 800);
   assert.equal(v.proto, 6);
   assert.equal(v.decode(buf, 0, 50, 6), IP_TRUNCATED);
+});
+
+test('parseCidr: an address is its own whole prefix; a bad address or prefix length says which part is wrong', () => {
+  assert.deepEqual(parseCidr('10.0.0.11'), { af: 4, words: [0x0a00000b, 0, 0, 0], bits: 32, hasPrefix: false });
+  assert.deepEqual(parseCidr('10.0.0.0/24'), { af: 4, words: [0x0a000000, 0, 0, 0], bits: 24, hasPrefix: true });
+  assert.deepEqual(parseCidr('2001:db8::/32'), { af: 6, words: [0x20010db8, 0, 0, 0], bits: 32, hasPrefix: true });
+  assert.equal(parseCidr('10.0.0.0/33'), 'prefix');
+  assert.equal(parseCidr('2001:db8::/129'), 'prefix');
+  assert.equal(parseCidr('10.0.0.0/x'), 'prefix');
+  assert.equal(parseCidr('10.0.0.0/'), 'prefix');
+  assert.equal(parseCidr('10.0.0.0/8/8'), 'address');
+  assert.equal(parseCidr('10.0.0.256/8'), 'address');
+  assert.equal(parseCidr('node1'), 'address');
 });
