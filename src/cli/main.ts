@@ -14,6 +14,7 @@ const COMMANDS: [name: string, load: () => Promise<Registrar>][] = [
   ['check', async () => (await import('./check-command.js')).registerCheckCommand],
   ['audit', async () => (await import('./audit-command.js')).registerAuditCommand],
   ['verify', async () => (await import('./verify-command.js')).registerVerifyCommand],
+  ['render', async () => (await import('./render-command.js')).registerRenderCommand],
   ['kms', async () => (await import('./kms-command.js')).registerKmsCommand],
   ['run', async () => (await import('./run-command.js')).registerRunCommand],
   ['sim', async () => (await import('./sim-command.js')).registerSimCommand],
@@ -52,6 +53,7 @@ Examples:
   cryptgate check capture switch.pcap.gz --nodes 10.0.0.0/24 --format sarif --out ipsec.sarif
   cryptgate audit evidence/ --policy cluster.yaml --format html --out audit.html
   cryptgate verify audit.json --kms http://127.0.0.1:4566
+  cryptgate render audit.json --format sarif --out audit.sarif
   cryptgate run --report-dir reports`,
     );
   program.exitOverride();
