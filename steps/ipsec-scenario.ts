@@ -14,6 +14,7 @@ import { seedSetupPolicy, type NodeAddress } from '../src/ipsec/seed-setup.js';
 import { planNetwork, writeNetworkEvidence } from '../simulators/cluster/network.js';
 import { writeClusterCapture, type WireStats } from '../simulators/wire/cluster-wire.js';
 import { captureClusterTraffic, livePlanFromNegotiation, type WireMode } from '../simulators/live/index.js';
+import type { CryptgateWorld } from './world.js';
 
 export interface IpsecRunResult {
   dir: string;
@@ -105,24 +106,14 @@ export class IpsecScenario {
   }
 }
 
-const scenarios = new WeakMap<object, IpsecScenario>();
-
-export function setIpsecScenario(world: object, s: IpsecScenario): void {
-  scenarios.set(world, s);
-}
-
 /** The world's IPsec scenario, if it has one (hooks that run for every scenario ask). */
-export function findIpsecScenario(world: object): IpsecScenario | undefined {
-  return scenarios.get(world);
+export function findIpsecScenario(world: CryptgateWorld): IpsecScenario | undefined {
+  return world.ipsecScenario;
 }
 
-export function ipsecScenario(world: object): IpsecScenario {
-  const s = scenarios.get(world);
+/** The world's IPsec scenario (set by the @simulated-wire Before hook). */
+export function ipsecScenario(world: CryptgateWorld): IpsecScenario {
+  const s = world.ipsecScenario;
   if (!s) throw new Error('this step needs a @simulated-wire scenario (its Before hook did not run)');
   return s;
-}
-
-/** A folder-safe name. */
-export function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 70) || 'scenario';
 }

@@ -13,18 +13,15 @@ import { loadPolicy } from '../src/compliance/policy.js';
 import { nodeNamed } from '../src/ipsec/seed-setup.js';
 import { parseMainModeProposal, parseProposalList, parseQuickModeProposal } from '../src/ipsec/proposal-text.js';
 import { describeAuthMethod, describeMainModeProposal, describeQuickModeProposal, type KeyModule, type NodeIpsecPolicy, type Requirement } from '../src/ipsec/policy-model.js';
-import { IpsecScenario, ipsecScenario, setIpsecScenario, slug } from './ipsec-scenario.js';
+import { nextScenarioId } from '../src/run/kms-session.js';
+import { scenarioId } from '../src/run/scenario-report.js';
+import { IpsecScenario, ipsecScenario } from './ipsec-scenario.js';
 import { parseTsmStatus, type TsmStatus } from './tsm-status.js';
 import type { CryptgateWorld } from './world.js';
 
-const used = new Map<string, number>();
-
+// The evidence folder is the scenario's id in the report (as for the KMS scenarios).
 Before({ tags: '@simulated-wire' }, function (this: CryptgateWorld, { pickle }) {
-  const base = join('ipsec', slug(pickle.uri.replace(/^.*features\//, '').replace(/\.feature$/, '')), slug(pickle.name));
-  const n = (used.get(base) ?? 0) + 1;
-  used.set(base, n);
-  const dir = join(this.parameters.evidenceDir, n === 1 ? base : `${base}-${n}`);
-  setIpsecScenario(this, new IpsecScenario(dir));
+  this.ipsecScenario = new IpsecScenario(join(this.parameters.evidenceDir, nextScenarioId(scenarioId(pickle.uri, pickle.name))));
 });
 
 function nodes(world: CryptgateWorld, which: string): NodeIpsecPolicy[] {

@@ -4,6 +4,7 @@ import type { CaptureJudgement } from '../src/compliance/capture-judge.js';
 import type { Check } from '../src/report/model.js';
 import { OBSERVED_MEDIA_TYPE } from '../src/run/scenario-report.js';
 import type { WireMode } from '../simulators/live/wire-mode.js';
+import type { IpsecScenario } from './ipsec-scenario.js';
 import type { KmsScenario } from './kms-scenario.js';
 
 export interface CryptgateParameters {
@@ -19,6 +20,8 @@ export class CryptgateWorld extends World<CryptgateParameters> {
   judgement: CaptureJudgement | undefined;
   /** The KMS scenario's clusters, CMK and evidence folder (set by the @kms Before hook). */
   kmsScenario: KmsScenario | undefined;
+  /** The IPsec scenario's policy, cluster run and evidence folder (set by the @simulated-wire Before hook). */
+  ipsecScenario: IpsecScenario | undefined;
 
   constructor(options: IWorldOptions<CryptgateParameters>) {
     super(options);
