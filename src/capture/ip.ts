@@ -161,17 +161,18 @@ export function formatAddress(af: number, w0: number, w1: number, w2: number, w3
 }
 
 /**
- * Parses `address` or `address/bits` (IPv4 or IPv6). Without /bits the prefix is the whole
- * address. On failure says which part is wrong: 'address' (or a second '/'), or 'prefix'.
+ * Parses `address` or `address/bits` (IPv4 or IPv6); without /bits the prefix is the whole
+ * address. On failure says which part is wrong: the address (or a second '/'), or the prefix
+ * length (with the largest the family allows).
  */
-export function parseCidr(text: string): { af: 4 | 6; words: [number, number, number, number]; bits: number; hasPrefix: boolean } | 'address' | 'prefix' {
+export function parseCidr(text: string): { af: 4 | 6; words: [number, number, number, number]; bits: number } | { bad: 'address' } | { bad: 'prefix'; max: number } {
   const [addr, bitsText, extra] = text.split('/');
   const parsed = parseAddress(addr ?? '');
-  if (!parsed || extra !== undefined) return 'address';
+  if (!parsed || extra !== undefined) return { bad: 'address' };
   const max = parsed.af === 4 ? 32 : 128;
-  if (bitsText === undefined) return { ...parsed, bits: max, hasPrefix: false };
-  if (!/^\d{1,3}$/.test(bitsText) || Number(bitsText) > max) return 'prefix';
-  return { ...parsed, bits: Number(bitsText), hasPrefix: true };
+  if (bitsText === undefined) return { ...parsed, bits: max };
+  if (!/^\d{1,3}$/.test(bitsText) || Number(bitsText) > max) return { bad: 'prefix', max };
+  return { ...parsed, bits: Number(bitsText) };
 }
 
 /** Parses a textual IPv4 or IPv6 address into words; undefined when it is not one. */

@@ -19,8 +19,9 @@ export class NodeSet {
       const entry = raw.trim();
       if (entry === '') continue;
       const c = parseCidr(entry);
-      if (c === 'address') throw new InputError(`${source}: "${entry}": expected an IPv4 or IPv6 address or CIDR (e.g. 10.0.0.11 or 10.0.0.0/24)`);
-      if (c === 'prefix') throw new InputError(`${source}: "${entry}": prefix length must be 0..${entry.includes(':') ? 128 : 32}`);
+      if ('bad' in c) {
+        throw new InputError(`${source}: "${entry}": ${c.bad === 'prefix' ? `prefix length must be 0..${c.max}` : 'expected an IPv4 or IPv6 address or CIDR (e.g. 10.0.0.11 or 10.0.0.0/24)'}`);
+      }
       this.prefixes.push({ af: c.af, words: c.words, bits: c.bits, text: entry });
     }
     if (this.prefixes.length === 0) throw new InputError(`${source}: expected at least one node address or CIDR`);

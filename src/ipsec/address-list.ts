@@ -17,8 +17,7 @@ export function parseAddressEntry(raw: string): AddressEntry | string {
   if (/^any$/i.test(text)) return { kind: 'any', text: 'Any' };
   if (text.includes('/')) {
     const c = parseCidr(text);
-    if (c === 'address') return 'expected a CIDR subnet such as 10.0.0.0/24';
-    if (c === 'prefix') return `prefix length must be 0..${text.includes(':') ? 128 : 32}`;
+    if ('bad' in c) return c.bad === 'prefix' ? `prefix length must be 0..${c.max}` : 'expected a CIDR subnet such as 10.0.0.0/24';
     return { kind: 'range', af: c.af, from: maskWords(c.words, c.af, c.bits, false), to: maskWords(c.words, c.af, c.bits, true), text };
   }
   if (text.includes('-')) {

@@ -139,8 +139,10 @@ export function takePidLock(path: string, busy: (pid: number) => string): () => 
     if (heldByLiveProcess(holder)) throw new InputError(busy(holder));
     // Left by a killed process: take it over, one process at a time.
     if (!createPidFile(takeover)) {
-      // Another process is taking it over (or was killed doing so: then its mark is stale too).
-      if (!heldByLiveProcess(pidIn(takeover))) removeQuietly(takeover);
+      // Another process is taking it over (or was killed doing so: then its mark is stale too;
+      // a mark that is already gone is left alone, as a new one may be in its place by now).
+      const marker = pidIn(takeover);
+      if (marker !== undefined && !heldByLiveProcess(marker)) removeQuietly(takeover);
       pause(10);
       continue;
     }

@@ -67,14 +67,14 @@ test('IpView walks an IPv6 extension chain to the upper layer, and stops at a no
 });
 
 test('parseCidr: an address is its own whole prefix; a bad address or prefix length says which part is wrong', () => {
-  assert.deepEqual(parseCidr('10.0.0.11'), { af: 4, words: [0x0a00000b, 0, 0, 0], bits: 32, hasPrefix: false });
-  assert.deepEqual(parseCidr('10.0.0.0/24'), { af: 4, words: [0x0a000000, 0, 0, 0], bits: 24, hasPrefix: true });
-  assert.deepEqual(parseCidr('2001:db8::/32'), { af: 6, words: [0x20010db8, 0, 0, 0], bits: 32, hasPrefix: true });
-  assert.equal(parseCidr('10.0.0.0/33'), 'prefix');
-  assert.equal(parseCidr('2001:db8::/129'), 'prefix');
-  assert.equal(parseCidr('10.0.0.0/x'), 'prefix');
-  assert.equal(parseCidr('10.0.0.0/'), 'prefix');
-  assert.equal(parseCidr('10.0.0.0/8/8'), 'address');
-  assert.equal(parseCidr('10.0.0.256/8'), 'address');
-  assert.equal(parseCidr('node1'), 'address');
+  assert.deepEqual(parseCidr('10.0.0.11'), { af: 4, words: [0x0a00000b, 0, 0, 0], bits: 32 });
+  assert.deepEqual(parseCidr('10.0.0.0/24'), { af: 4, words: [0x0a000000, 0, 0, 0], bits: 24 });
+  assert.deepEqual(parseCidr('2001:db8::/32'), { af: 6, words: [0x20010db8, 0, 0, 0], bits: 32 });
+  assert.deepEqual(parseCidr('10.0.0.0/33'), { bad: 'prefix', max: 32 });
+  assert.deepEqual(parseCidr('2001:db8::/129'), { bad: 'prefix', max: 128 });
+  assert.deepEqual(parseCidr('10.0.0.0/x'), { bad: 'prefix', max: 32 });
+  assert.deepEqual(parseCidr('10.0.0.0/'), { bad: 'prefix', max: 32 });
+  assert.deepEqual(parseCidr('10.0.0.0/8/8'), { bad: 'address' });
+  assert.deepEqual(parseCidr('10.0.0.256/8'), { bad: 'address' });
+  assert.deepEqual(parseCidr('node1'), { bad: 'address' });
 });
