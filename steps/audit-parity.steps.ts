@@ -14,7 +14,6 @@ import { compareWithAudit, mismatchMessage, parseAuditTags, reasonAbove, type Au
 import { runAudit } from '../src/audit/run-audit.js';
 import { DEFAULT_POLICY, loadPolicy } from '../src/compliance/policy.js';
 import { InputError } from '../src/util/errors.js';
-import { findIpsecScenario } from './ipsec-scenario.js';
 import type { CryptgateWorld } from './world.js';
 
 const expectations = new WeakMap<object, AuditExpectation>();
@@ -64,7 +63,7 @@ Before(function (this: CryptgateWorld, { pickle, gherkinDocument }) {
 /** The folder the scenario left and the compliance policy file written next to it (IPsec), if any. */
 function evidenceOf(world: CryptgateWorld): { folder: string; policyFile?: string } | undefined {
   if (world.kmsScenario) return { folder: world.kmsScenario.dir };
-  const r = findIpsecScenario(world)?.result;
+  const r = world.ipsecScenario?.result;
   return r ? { folder: r.dir, policyFile: r.complianceFile } : undefined;
 }
 

@@ -106,11 +106,6 @@ export class IpsecScenario {
   }
 }
 
-/** The world's IPsec scenario, if it has one (hooks that run for every scenario ask). */
-export function findIpsecScenario(world: CryptgateWorld): IpsecScenario | undefined {
-  return world.ipsecScenario;
-}
-
 /** The world's IPsec scenario (set by the @simulated-wire Before hook). */
 export function ipsecScenario(world: CryptgateWorld): IpsecScenario {
   const s = world.ipsecScenario;

@@ -1,7 +1,8 @@
 // What the KMS steps read that src/evidence/ does not (yet): an administrator's terminal
-// transcript of one command and a scan of files for plaintext key bytes; and the IAM and key policy grants the KMS-3 steps assert, judged by src/compliance's
-// least-privilege evaluation. Each reads text or bytes a reviewer holding the scenario's
-// evidence folder also holds; none looks at simulator state.
+// transcript of one command and a scan of files for plaintext key bytes; and the IAM and
+// key policy grants the KMS-3 steps assert, judged by src/compliance's least-privilege
+// evaluation. Each reads text or bytes a reviewer holding the scenario's evidence folder
+// also holds; none looks at simulator state.
 import { readFileSync } from 'node:fs';
 import { allowedKmsActions } from '../src/compliance/rules/kms-least-privilege.js';
 import { parsePolicyDocument, principalNamesRole, roleNameOfArn, type PolicyStatement } from '../src/evidence/aws-policy.js';
