@@ -7,10 +7,9 @@ import { evaluateGate } from '../compliance/gate.js';
 import { NodeSet } from '../compliance/node-set.js';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from '../compliance/policy.js';
 import { BACKEND_SPEC_HELP } from '../kms/backend-spec.js';
-import { REPORT_SCHEMA_ID, summarise, verdictOf, type Report } from '../report/model.js';
+import { newReport } from '../report/model.js';
 import { writeReportFile, REPORT_FORMATS, type ReportFormat } from '../report/write.js';
 import { EXIT_BAD_INPUT, EXIT_ENVIRONMENT, EXIT_FAIL, EXIT_PASS, InputError } from '../util/errors.js';
-import { toolInfo } from '../util/package-info.js';
 import { emitReport } from './emit-report.js';
 import type { CommandResult } from './main.js';
 import { progressBar } from './progress.js';
@@ -98,14 +97,10 @@ async function audit(folder: string, opts: AuditCliOptions): Promise<number> {
     progress.done();
   }
   const gate = evaluateGate(audited.checks, policy.failOn ?? 'low');
-  const report: Report = {
-    schema: REPORT_SCHEMA_ID,
-    tool: toolInfo(),
-    generatedAt: new Date().toISOString(),
-    verdict: audited.judgedAnything ? verdictOf(audited.checks) : 'error',
-    inputs: audited.inputs,
+  const report = newReport({
     checks: audited.checks,
-    summary: summarise(audited.checks),
+    inputs: audited.inputs,
+    judged: audited.judgedAnything,
     context: {
       command: 'audit',
       folder,
@@ -114,7 +109,7 @@ async function audit(folder: string, opts: AuditCliOptions): Promise<number> {
       gate,
       ...audited.context,
     },
-  };
+  });
   emitReport(report, opts);
   if (opts.sign !== undefined && opts.out !== undefined) {
     // Loaded only to sign: an audit without --sign should not pay for the AWS SDK.

@@ -4,10 +4,9 @@ import { Command, Option } from 'commander';
 import { judgeCaptures } from '../compliance/capture-judge.js';
 import { NodeSet } from '../compliance/node-set.js';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from '../compliance/policy.js';
-import { REPORT_SCHEMA_ID, summarise, verdictOf, type Report } from '../report/model.js';
+import { newReport } from '../report/model.js';
 import { REPORT_FORMATS, type ReportFormat } from '../report/write.js';
 import { EXIT_BAD_INPUT, EXIT_FAIL, EXIT_PASS, InputError } from '../util/errors.js';
-import { toolInfo } from '../util/package-info.js';
 import { progressBar } from './progress.js';
 import type { CommandResult } from './main.js';
 import { emitReport } from './emit-report.js';
@@ -79,16 +78,12 @@ async function checkCapture(files: string[], opts: CheckCaptureOptions): Promise
   } finally {
     progress.done();
   }
-  const report: Report = {
-    schema: REPORT_SCHEMA_ID,
-    tool: toolInfo(),
-    generatedAt: new Date().toISOString(),
-    verdict: judgement.inconclusive ? 'error' : verdictOf(judgement.checks),
-    inputs: judgement.inputs,
+  const report = newReport({
     checks: judgement.checks,
-    summary: summarise(judgement.checks),
+    inputs: judgement.inputs,
+    judged: !judgement.inconclusive,
     context: { command: 'check capture', nodes: nodes.entries, policy: opts.policy ?? 'built-in default' },
-  };
+  });
   emitReport(report, opts);
   if (judgement.inconclusive) {
     process.stderr.write(`cryptgate: no traffic between the listed nodes (${nodes.entries.join(', ')}) in ${files.join(', ')}: nothing to judge; check --nodes and where the capture was taken\n`);

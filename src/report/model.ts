@@ -1,6 +1,7 @@
 // The compliance report model: one shape shared by every front door (check, audit, run)
 // and every writer (json, text, junit, sarif). The JSON form is validated against
 // report.schema.json before it is written, so users' pipelines can rely on it.
+import { toolInfo } from '../util/package-info.js';
 
 export const REPORT_SCHEMA_ID = 'cryptgate/report@1';
 
@@ -64,6 +65,24 @@ export interface Report {
   summary: ReportSummary;
   /** Where the evidence came from (e.g. which KMS backend produced it). */
   context?: Record<string, unknown>;
+}
+
+/**
+ * A report of `checks` from this tool, now: its verdict is theirs, or 'error' when nothing
+ * could be judged (no evidence, no traffic between nodes, every scenario skipped), which is
+ * never a pass.
+ */
+export function newReport(o: { checks: Check[]; inputs: InputRecord[]; judged: boolean; context: Record<string, unknown> }): Report {
+  return {
+    schema: REPORT_SCHEMA_ID,
+    tool: toolInfo(),
+    generatedAt: new Date().toISOString(),
+    verdict: o.judged ? verdictOf(o.checks) : 'error',
+    inputs: o.inputs,
+    checks: o.checks,
+    summary: summarise(o.checks),
+    context: o.context,
+  };
 }
 
 export function summarise(checks: readonly Check[]): ReportSummary {

@@ -4,8 +4,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfiguration, runCucumber } from '@cucumber/cucumber/api';
-import { REPORT_SCHEMA_ID, summarise, verdictOf, type Report } from '../report/model.js';
-import { packageRoot, toolInfo } from '../util/package-info.js';
+import { newReport, type Report } from '../report/model.js';
+import { packageRoot } from '../util/package-info.js';
 import { conformanceTable, type ConformanceTable } from './conformance.js';
 import { beginKmsSession, endKmsSession, kmsSessionState } from './kms-session.js';
 import { ScenarioReportBuilder, type Envelope } from './scenario-report.js';
@@ -81,15 +81,11 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   const backendLabel = kms?.backend?.description ?? options.kms;
   const conformance = checks.some((c) => c.behaviour.some((b) => b.startsWith('KMS-'))) ? conformanceTable(checks, backendLabel) : undefined;
   const nothingJudged = checks.length > 0 && checks.every((c) => c.status === 'skip');
-  const report: Report = {
-    schema: REPORT_SCHEMA_ID,
-    tool: toolInfo(),
-    generatedAt: new Date().toISOString(),
-    // Nothing judged (no scenario, or every one skipped or not reproducible) is never a pass.
-    verdict: checks.length === 0 || nothingJudged ? 'error' : verdictOf(checks),
-    inputs: [],
+  const report = newReport({
     checks,
-    summary: summarise(checks),
+    inputs: [],
+    // Nothing judged (no scenario, or every one skipped or not reproducible) is never a pass.
+    judged: checks.length > 0 && !nothingJudged,
     context: {
       command: 'run',
       kms: options.kms,
@@ -106,6 +102,6 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       tags: options.tags ?? null,
       evidenceDir,
     },
-  };
+  });
   return { report, success, reportDir, ...(conformance ? { conformance } : {}), ...(kms?.failure ? { kmsFailure: kms.failure } : {}), nothingJudged };
 }
