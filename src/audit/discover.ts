@@ -55,6 +55,13 @@ function binary(text: string): boolean {
   return bad > 8;
 }
 
+/**
+ * Bytes JSON can never hold: C0 controls other than white space (JSON escapes them even in
+ * strings) and undecodable bytes. A binary file whose first byte happens to be '{' (a random
+ * key, 1 in 256) has some; it is not malformed JSON evidence but no evidence at all.
+ */
+const NOT_JSON = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffd]/;
+
 /** JSON-lines of some other tool: every one of the first lines is a JSON value on its own. */
 function jsonLines(head: string): boolean {
   const lines = head.split('\n').map((l) => l.trim()).filter((l) => l !== '').slice(0, 5);
@@ -84,6 +91,7 @@ export async function classifyEvidenceFile(path: string, rel: string): Promise<E
   if (log === 'native') return { ...base, kind: 'native-log', format: `Tableau native JSON log${note}` };
   const trimmed = head.text.replace(/^\uFEFF/, '').trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    if (NOT_JSON.test(head.text)) return { ...base, kind: 'unrecognised', format: `binary${raw.gzip ? ' (gzip)' : ''}`, reason: 'binary data of no known evidence format' };
     if (jsonLines(head.text)) return { ...base, kind: 'unrecognised', format: `JSON lines${note}`, reason: 'JSON lines of no known evidence format' };
     const doc = parseJsonText((await readTextFile(path)).text, rel);
     if (awsPolicyShape(doc)) return { ...base, kind: 'aws-policy', format: `AWS policy export (${awsPolicyShape(doc)})${note}`, json: doc };

@@ -71,6 +71,18 @@ test('a file that claims to be JSON but is not stops the audit naming line and c
   }
 });
 
+test('a binary file that happens to start with { (a random key) is no evidence, not broken JSON', async () => {
+  // '{', two control bytes, one undecodable byte: too little for the general binary sniff.
+  const d = folder({});
+  try {
+    writeFileSync(join(d, 'cluster.secret'), Buffer.from([0x7b, 0x01, 0x02, 0xff, 0x7d, 0x0a]));
+    const f = await classifyEvidenceFile(join(d, 'cluster.secret'), 'cluster.secret');
+    assert.deepEqual([f.kind, f.format, f.reason], ['unrecognised', 'binary', 'binary data of no known evidence format']);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
 test('a missing folder or a file instead of a folder is an InputError', async () => {
   await assert.rejects(discoverEvidence(join(tmpdir(), 'cg-no-such-folder')), (e: Error) => e instanceof InputError && /cg-no-such-folder: no such folder \(expected a folder of evidence files\)$/.test(e.message));
   const d = folder({ 'x.txt': 'x' });
