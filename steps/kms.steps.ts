@@ -14,6 +14,7 @@ import { unmetRequirements, type KmsRunFacts } from '../src/run/reproducibility.
 import { NOT_REPRODUCIBLE_MEDIA_TYPE, scenarioId, type NotReproducibleMarker } from '../src/run/scenario-report.js';
 import { sha256FileSync } from '../src/util/file-hash.js';
 import { identityGrants, KEY_ENCODINGS, keyPolicyGrants, plaintextKeyHits } from './kms-evidence.js';
+import { KMS_SERVICES, SERVICE_TITLES } from '../simulators/cluster/index.js';
 import { KmsScenario, type Snapshot } from './kms-scenario.js';
 import type { CryptgateWorld } from './world.js';
 
@@ -21,15 +22,6 @@ import type { CryptgateWorld } from './world.js';
 const HOOK_TIMEOUT = 180_000;
 const STEP_TIMEOUT = 60_000;
 
-const KMS_SERVICES = ['vizqlserver', 'backgrounder', 'dataserver'];
-const SERVICE_TITLES: Record<string, string> = {
-  gateway: 'Tableau Server Gateway',
-  vizqlserver: 'Tableau Server VizQL Server',
-  backgrounder: 'Tableau Server Backgrounder',
-  dataserver: 'Tableau Server Data Server',
-  filestore: 'Tableau Server File Store',
-  repository: 'Tableau Server Repository',
-};
 
 function k(world: CryptgateWorld): KmsScenario {
   if (!world.kmsScenario) throw new Error('this step needs a @kms scenario (the KMS Before hook did not run)');
@@ -615,27 +607,26 @@ Then('on {word} the services {string} are in an error state and the others are r
   }
 });
 
-Then('on {word} every service is running', function (this: CryptgateWorld, node: string) {
-  const svc = services(this, node);
+function assertEveryServiceRunning(world: CryptgateWorld, node: string): void {
+  const svc = services(world, node);
   for (const title of Object.values(SERVICE_TITLES)) assert.equal(svc.get(title)?.state, 'running', `${node}: ${title} is ${svc.get(title)?.state}`);
-  this.observe({ node, services: svc.size, state: 'running' });
+  world.observe({ node, services: svc.size, state: 'running' });
+}
+
+Then('on {word} every service is running', function (this: CryptgateWorld, node: string) {
+  assertEveryServiceRunning(this, node);
 });
 
 Then('every service on every node is running', function (this: CryptgateWorld) {
-  const st = k(this).tsmStatus();
-  assert.equal(st.overall, 'RUNNING');
-  for (const node of k(this).cluster().nodes) {
-    const svc = services(this, node);
-    for (const title of Object.values(SERVICE_TITLES)) assert.equal(svc.get(title)?.state, 'running', `${node}: ${title} is ${svc.get(title)?.state}`);
-    this.observe({ node, services: svc.size, state: 'running' });
-  }
+  assert.equal(k(this).tsmStatus().overall, 'RUNNING');
+  for (const node of k(this).cluster().nodes) assertEveryServiceRunning(this, node);
 });
 
 Then("every node's KMS services are in an error state", function (this: CryptgateWorld) {
   for (const node of k(this).cluster().nodes) {
     const svc = services(this, node);
     for (const name of KMS_SERVICES) {
-      const st = svc.get(SERVICE_TITLES[name]!);
+      const st = svc.get(SERVICE_TITLES[name]);
       assert.equal(st?.state, 'error', `${node}: ${name} is ${st?.state}`);
       this.observe({ node, service: name, state: st.state });
     }
