@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { judgeCaptures } from '../compliance/capture-judge.js';
 import { NodeSet } from '../compliance/node-set.js';
 import { DEFAULT_POLICY, loadPolicy, type Policy } from '../compliance/policy.js';
+import { isGzip } from '../evidence/text-source.js';
 import { newReport } from '../report/model.js';
 import { REPORT_FORMATS, type ReportFormat } from '../report/write.js';
 import { EXIT_BAD_INPUT, EXIT_FAIL, EXIT_PASS, InputError } from '../util/errors.js';
@@ -64,7 +65,7 @@ async function checkCapture(files: string[], opts: CheckCaptureOptions): Promise
     throw new InputError('no node addresses: pass --nodes 10.0.0.11,10.0.0.12 (or a CIDR), or list nodes in the --policy file');
   }
   const nodes = new NodeSet(nodeList, opts.nodes !== undefined ? '--nodes' : `${opts.policy}: nodes`);
-  const progress = progressBar((file) => (isGzip(file) ? undefined : statSync(file).size));
+  const progress = progressBar((file) => (isGzipFile(file) ? undefined : statSync(file).size));
   let judgement;
   try {
     judgement = await judgeCaptures({
@@ -92,13 +93,16 @@ async function checkCapture(files: string[], opts: CheckCaptureOptions): Promise
   return report.verdict === 'pass' ? EXIT_PASS : EXIT_FAIL;
 }
 
-function isGzip(file: string): boolean {
+/** Is the file gzip (its progress then has no known total)? A file that cannot be read is not; the judge says why. */
+function isGzipFile(file: string): boolean {
   try {
     const fd = openSync(file, 'r');
-    const head = Buffer.alloc(2);
-    readSync(fd, head, 0, 2, 0);
-    closeSync(fd);
-    return head[0] === 0x1f && head[1] === 0x8b;
+    try {
+      const head = Buffer.alloc(3);
+      return isGzip(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return false;
   }
