@@ -113,6 +113,9 @@ function main(): void {
   const report = JSON.parse(full.stdout) as { checks: { id: string; findings: { severity?: string; evidence: Record<string, unknown> }[] }[] };
   const leaks = report.checks.find((c) => c.id === 'ipsec.esp-only')!.findings.filter((f) => f.severity !== 'info').length;
   const noHash = measureMedian(check(file, '--no-hash'));
+  // The least any full check can take: start Node and SHA-256 the file (the report's
+  // inputs[].sha256), with the same code the check's hash worker runs, and nothing else.
+  const hashFloor = measureMedian(['node', '--input-type=module', '-e', `import { sha256FileSync } from ${JSON.stringify(new URL('../src/util/file-hash.js', import.meta.url).href)}; sha256FileSync(process.argv[1]);`, file]);
   const tcpdump = hasCommand('tcpdump') ? measureMedian(['tcpdump', '-r', file, '-w', '/dev/null', 'not esp and not udp port 500 and not udp port 4500']) : undefined;
 
   let tsharkLine = 'tshark: not installed';
@@ -128,9 +131,11 @@ function main(): void {
   console.log(`\ncapture: ${file} (${(size / 1e9).toFixed(2)} GB)`);
   console.log(`cryptgate check capture (full, SHA-256 of the input in a worker): ${fmt(full)}, ${(size / 1e6 / full.seconds).toFixed(0)} MB/s; ${leaks} clear-text flows found`);
   console.log(`cryptgate check capture --no-hash:                           ${fmt(noHash)}, ${(size / 1e6 / noHash.seconds).toFixed(0)} MB/s`);
+  console.log(`floor of a full check (start Node, SHA-256 the file, nothing else): ${fmt(hashFloor)}, ${(size / 1e6 / hashFloor.seconds).toFixed(0)} MB/s`);
   if (tcpdump) {
     console.log(`tcpdump -r FILE -w /dev/null 'not esp and not udp port 500 and not udp port 4500': ${fmt(tcpdump)}`);
     console.log(`ratio cryptgate/tcpdump: full ${(full.seconds / tcpdump.seconds).toFixed(2)}, --no-hash ${(noHash.seconds / tcpdump.seconds).toFixed(2)} (≤ 1.0 means at least as fast)`);
+    console.log(`  no full check can do better than ${(hashFloor.seconds / tcpdump.seconds).toFixed(2)} here: SHA-256 alone ${hashFloor.seconds < tcpdump.seconds ? 'is faster than' : 'is slower than'} tcpdump's whole run`);
   }
   console.log(tsharkLine);
 }
