@@ -548,24 +548,7 @@ export class SimCluster {
       this.logs.java(init.name, 'tabadmincontroller', 'WARN', CLASSES.tsmKms, `Cannot describe CMK ${arn.arn} (${err.failure.code}); checking it with GenerateDataKey`, ctx);
     }
 
-    const oldRmk = await this.rmkOn(init, ctx, TSM);
-    const ts = isoSeconds(this.now());
-    const { rmk, key: newRmk } = await this.generateRmk(init, ts, { mode: 'aws', cmkArn: arn.arn, region: o.region });
-    try {
-      const next: KmsStorage = {
-        ...this.storage,
-        mode: 'aws',
-        aws: { cmkArn: arn.arn, region: o.region },
-        rmk,
-        meks: this.rewrapMeks(oldRmk, rmk.id, newRmk),
-        generation: this.storage.generation + 1,
-        updatedAt: ts,
-      };
-      writeStorage(this.dir, next);
-      this.storage = next;
-    } finally {
-      newRmk.fill(0);
-    }
+    const rmk = await this.reroot(init, ctx, { mode: 'aws', cmkArn: arn.arn, region: o.region });
     this.logs.java(init.name, 'tabadmincontroller', 'INFO', CLASSES.awsAccessor, `Generated RMK with ID ${rmk.id} using CMK with ARN ${arn.arn}`, ctx);
     this.logs.java(init.name, 'tabadmincontroller', 'INFO', CLASSES.tsmKms, `KMS mode set to AWS (CMK ${arn.arn}, region ${o.region})`, ctx);
     await this.restart();
@@ -577,14 +560,24 @@ export class SimCluster {
     const jobId = this.jobHeader();
     const ctx: LogContext = { jobId, jobType: 'kms_set_mode', user: this.user, req: newRequestId() };
     this.print('Setting the KMS mode to local...');
+    await this.reroot(init, ctx, { mode: 'local' });
+    this.logs.java(init.name, 'tabadmincontroller', 'INFO', CLASSES.tsmKms, 'KMS mode set to local', ctx);
+    await this.restart();
+  }
+
+  /**
+   * `set-mode`: moves the key hierarchy under a new root. A new RMK rooted in `target`, every
+   * MEK re-wrapped under it (states and times kept), stored in one atomic write.
+   */
+  private async reroot(init: NodeConfig, ctx: LogContext, target: RmkTarget): Promise<RmkRecord> {
     const oldRmk = await this.rmkOn(init, ctx, TSM);
     const ts = isoSeconds(this.now());
-    const { rmk, key: newRmk } = await this.generateRmk(init, ts, { mode: 'local' });
+    const { rmk, key: newRmk } = await this.generateRmk(init, ts, target);
     try {
       const next: KmsStorage = {
         ...this.storage,
-        mode: 'local',
-        aws: null,
+        mode: target.mode,
+        aws: target.mode === 'aws' ? { cmkArn: target.cmkArn, region: target.region } : null,
         rmk,
         meks: this.rewrapMeks(oldRmk, rmk.id, newRmk),
         generation: this.storage.generation + 1,
@@ -595,8 +588,7 @@ export class SimCluster {
     } finally {
       newRmk.fill(0);
     }
-    this.logs.java(init.name, 'tabadmincontroller', 'INFO', CLASSES.tsmKms, 'KMS mode set to local', ctx);
-    await this.restart();
+    return rmk;
   }
 
   /**
