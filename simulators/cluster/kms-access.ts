@@ -9,7 +9,7 @@ import { kmsFailureKind } from '../../src/kms/errors.js';
 import { InputError } from '../../src/util/errors.js';
 import type { EmbeddedKms, PolicyDocument } from '../kms/index.js';
 import type { NodeConfig } from './model.js';
-import { AWS_REGION } from '../../src/evidence/aws-arn.js';
+import { readKmsKeyArn, type KmsKeyArn } from '../../src/evidence/aws-arn.js';
 
 export interface KmsNodeIdentity {
   name: string;
@@ -136,42 +136,11 @@ export function describeKmsError(err: unknown, endpoint?: string): KmsFailure {
 
 // --- the CMK ARN, checked part by part (KMS-4) ---
 
-const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-eusc'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const MRK = /^mrk-[0-9a-f]{32}$/;
-
-export interface CmkArn {
-  arn: string;
-  partition: string;
-  region: string;
-  account: string;
-  keyId: string;
-}
+export type CmkArn = KmsKeyArn;
 
 /** Parses `arn:aws:kms:<region>:<12 digits>:key/<uuid>`; an InputError names the first bad part. */
 export function parseCmkArn(arn: string): CmkArn {
-  const bad = (why: string): never => {
-    throw new InputError(`--key-arn ${arn}: ${why}`);
-  };
-  const parts = arn.split(':');
-  if (parts.length !== 6) bad(`expected 6 ':'-separated parts (arn:aws:kms:<region>:<account>:key/<key-id>), found ${parts.length}`);
-  const [prefix, partition, service, region, account, resource] = parts as [string, string, string, string, string, string];
-  if (prefix !== 'arn') bad(`expected it to start with 'arn:', found '${prefix}:'`);
-  if (!PARTITIONS.includes(partition)) bad(`partition '${partition}': expected one of ${PARTITIONS.join(', ')}`);
-  if (service !== 'kms') bad(`service '${service}': expected 'kms'`);
-  if (!AWS_REGION.test(region)) bad(`region '${region}': expected an AWS region name such as us-west-2`);
-  if (!/^\d+$/.test(account)) bad(`account '${account}': expected exactly 12 digits`);
-  if (account.length !== 12) bad(`account '${account}' has ${account.length} digits: expected exactly 12`);
-  if (resource.startsWith('alias/')) bad(`'${resource}' is an alias: expected a key ARN (key/<key-id>); Tableau needs the key's own ARN`);
-  if (!resource.startsWith('key/')) bad(`resource '${resource}': expected key/<key-id>`);
-  const keyId = resource.slice(4);
-  if (!UUID.test(keyId) && !MRK.test(keyId)) {
-    const shape = /^[^-]{8}-[^-]{4}-[^-]{4}-[^-]{4}-[^-]{12}$/.test(keyId);
-    const nonHex = [...new Set(keyId.replace(/-/g, '').replace(/[0-9a-f]/g, ''))];
-    if (shape && nonHex.length > 0) {
-      bad(`key id '${keyId}': expected 32 lowercase hexadecimal digits in 8-4-4-4-12 groups; '${nonHex.join("', '")}' ${nonHex.length === 1 ? 'is' : 'are'} not hexadecimal`);
-    }
-    bad(`key id '${keyId}': expected a UUID (8-4-4-4-12 lowercase hexadecimal digits) or mrk- and 32 hexadecimal digits`);
-  }
-  return { arn, partition, region, account, keyId };
+  const r = readKmsKeyArn(arn);
+  if (!r.ok) throw new InputError(`--key-arn ${arn}: ${r.problem}`);
+  return r.value;
 }

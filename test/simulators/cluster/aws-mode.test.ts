@@ -46,7 +46,7 @@ test('the CMK ARN is checked part by part; the seed\'s own examples are rejected
   assert.match(msg('arn:aws:kms:us-west-2:8675309900:key/1abc23de-1234-4567-89ab-123456789012'), /has 10 digits/);
   assert.match(msg('arn:aws:s3:us-west-2:867530990073:key/1abc23de-1234-4567-89ab-123456789012'), /service 's3': expected 'kms'/);
   assert.match(msg('arn:aws:kms:uswest2:867530990073:key/1abc23de-1234-4567-89ab-123456789012'), /region 'uswest2': expected an AWS region name/);
-  assert.match(msg('arn:aws:kms:us-west-2:867530990073:alias/tableau'), /is an alias: expected a key ARN/);
+  assert.match(msg('arn:aws:kms:us-west-2:867530990073:alias/tableau'), /is an alias: expected the key's own ARN/);
   assert.match(msg('arn:aws:kms:us-west-2:867530990073:key/1234'), /key id '1234': expected a UUID/);
   assert.match(msg('1abc23de-1234-4567-89ab-123456789012'), /expected 6 ':'-separated parts/);
   assert.equal(msg('arn:aws:kms:us-west-2:867530990073:key/1abc23de-1234-4567-89ab-123456789012'), 'accepted');

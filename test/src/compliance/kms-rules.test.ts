@@ -71,7 +71,7 @@ test('kms.status: two encryption MEKs, no RMK, region not the ARN\'s, times out 
   assert.equal(local.status, 'fail');
   assert.match(serious(local)[0]!.message, /^l\.txt: KMS mode is local: extracts are not under a key hierarchy rooted in an AWS KMS CMK/);
   const badArn = kmsStatusCheck([parseKmsStatus(statusText({ cmk: 'arn:aws:kms:us-west-2:86753099990073:key/1abc23de-fg45-6hij-7k89-1l0mn1234567' }), 'b.txt')], ctx);
-  assert.match(serious(badArn)[0]!.message, /is not a valid KMS key ARN: account '86753099990073': expected exactly 12 digits, found 14/);
+  assert.match(serious(badArn)[0]!.message, /is not a valid KMS key ARN: account '86753099990073' has 14 digits: expected exactly 12/);
 });
 
 test('kms.status without any status output is skip with a "No evidence" finding, never a pass', () => {
