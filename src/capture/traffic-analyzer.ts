@@ -44,22 +44,30 @@ export interface AnalyzerOptions {
   portRanks: Uint8Array;
   /** ESP-NULL needs this many packets in a row that parse as clear text (RFC 5879 §4). */
   espNullPackets: number;
-  /** How close (seconds) a clear-text copy must follow its ESP packet to be proven a copy. */
-  copyWindow?: number;
 }
 
-/** Userspace IPsec answers in bursts: copies trail their ESP packets by up to a few ms. */
-const DEFAULT_COPY_WINDOW = 0.005;
+/** Userspace IPsec answers in bursts: inbound copies trail their ESP packets by up to a few ms. */
+const COPY_WINDOW = 0.005;
+/**
+ * How long an outgoing clear packet on the TUN may wait for its ESP packet. It waits in
+ * strongSwan's userspace queue, and on a loaded machine longer: 5.2 ms was seen in CI
+ * (2026-11-23) for two TCP ACKs. Wider than the inbound window because the proof also needs
+ * the ESP packet on another interface, so a leak on the NIC is never explained away by it.
+ */
+const OUTGOING_COPY_WINDOW = 0.05;
 /** Without per-packet host metadata, a copy must be the very next packet, this close. */
 const NEXT_PACKET_WINDOW = 0.001;
-/** Outer ESP packet minus its clear-text copy: ESP header, IV, pad, trailer, ICV (and UDP/outer IP). */
 // ESP packet minus its clear copy: ESP header, IV (8-16), padding (0-15), pad length and
 // next header, ICV (12-32), plus an outer IP header in tunnel mode and UDP for NAT-T.
 const COPY_MIN_OVERHEAD = 30;
 const COPY_MAX_OVERHEAD = 120;
 const RECENT_ESP = 32;
-/** Outgoing clear copies waiting for the ESP packet that proves them (userspace IPsec). */
-const MAX_PENDING_OUT = 64;
+/**
+ * Outgoing clear copies waiting, per pair, for the ESP packets that prove them (userspace
+ * IPsec): about a TUN queue's worth (Linux's default txqueuelen is 500), which a stalled
+ * strongSwan can fill within the window.
+ */
+const MAX_PENDING_OUT = 512;
 const MAX_PEER_SAMPLE = 5;
 const MAX_PEER_TRACK = 4096;
 
@@ -192,7 +200,6 @@ export class TrafficAnalyzer implements PacketSink {
   private readonly cacheSrc = new Uint32Array(256);
   private readonly cacheDst = new Uint32Array(256);
   private readonly cacheIdx = new Int32Array(256).fill(-1);
-  private readonly copyWindow: number;
   private file = '';
   private epoch = 0;
   private curIface = 0;
@@ -225,7 +232,6 @@ export class TrafficAnalyzer implements PacketSink {
   };
 
   constructor(private readonly options: AnalyzerOptions) {
-    this.copyWindow = options.copyWindow ?? DEFAULT_COPY_WINDOW;
     this.portRank = options.portRanks;
   }
 
@@ -508,7 +514,7 @@ export class TrafficAnalyzer implements PacketSink {
   /** Pending clear packets whose window passed without their ESP packet are leaks. */
   private flushExpired(pair: PairState, now: number): void {
     const pending = pair.pendingOut!;
-    while (pending.length > 0 && (now - pending[0]!.ts > this.copyWindow || pending.length > MAX_PENDING_OUT)) {
+    while (pending.length > 0 && (now - pending[0]!.ts > OUTGOING_COPY_WINDOW || pending.length > MAX_PENDING_OUT)) {
       const c = pending.shift()!;
       this.countClear(pair, c.proto, c.sport, c.dport, c.hasPorts, c.ipLen, c.ts);
     }
@@ -541,7 +547,7 @@ export class TrafficAnalyzer implements PacketSink {
     if (!this.curInbound || !times || pair.recentEpoch !== this.epoch) return false;
     for (let k = 0; k < RECENT_ESP; k++) {
       const i = (pair.recentNext + k) % RECENT_ESP; // oldest first
-      if (pair.recentUsed![i] || times[i]! > ts || ts - times[i]! > this.copyWindow) continue;
+      if (pair.recentUsed![i] || times[i]! > ts || ts - times[i]! > COPY_WINDOW) continue;
       if (!fitsEspOverhead(pair.recentLen![i]!, ipLen)) return false;
       pair.recentUsed![i] = 1;
       pair.decryptedCopies++;

@@ -814,9 +814,9 @@ function decryptedCopiesEthernet(): SyntheticCapture {
  * Decrypted copies with host metadata (Linux cooked v2, as `tcpdump -i any` on N2): inbound
  * copies must fit the oldest unused same-direction ESP packet within 5 ms; outgoing clear
  * packets on the TUN (ifindex 9) are proven by the ESP packet that follows on the NIC
- * (ifindex 2). Proven: a burst of 3 inbound copies on 8060, 1 outgoing copy on 8850.
- * Leaks: 27000 (inbound 6 ms after its ESP), 8061 (packet type OTHERHOST, not inbound),
- * 8000 (outgoing, its ESP on the same interface).
+ * (ifindex 2) within 50 ms. Proven: a burst of 3 inbound copies on 8060, outgoing copies on
+ * 8850 and 8851 (12 ms). Leaks: 27000 (inbound 6 ms after its ESP), 8061 (packet type
+ * OTHERHOST, not inbound), 8000 (outgoing, its ESP on the same interface), 8852 (80 ms).
  */
 function decryptedCopiesSll2(): SyntheticCapture {
   const inSa = cbcSa(0x6401);
@@ -842,22 +842,20 @@ function decryptedCopiesSll2(): SyntheticCapture {
   const [otherEsp, otherClear] = inbound(50003, 8061, text(50, 5));
   push(200, otherEsp, SLL_PACKET_TYPE.HOST, 2);
   push(200.5, otherClear, SLL_PACKET_TYPE.OTHERHOST, 2);
-  // Outgoing (N2 → N1): clear on the TUN, then its ESP on the NIC: proven.
+  // Outgoing (N2 → N1): a clear packet at clearMs on clearIface, its ESP packet on the NIC at espMs.
   let oseq = 1;
-  const outbound = (sport: number, dport: number, payload: Buffer): [Buffer, Buffer] => {
-    const s = tcp({ src: N2, dst: N1, srcPort: sport, dstPort: dport, seq: oseq }, payload);
-    return [ipPacket(N2, N1, IPPROTO.TCP, s), ipPacket(N2, N1, IPPROTO.ESP, espBody(outSa, oseq++, IPPROTO.TCP, s))];
+  const outbound = (dport: number, payload: Buffer, clearMs: number, clearIface: number, espMs: number): void => {
+    const s = tcp({ src: N2, dst: N1, srcPort: 50000 + oseq, dstPort: dport, seq: oseq }, payload);
+    push(clearMs, ipPacket(N2, N1, IPPROTO.TCP, s), SLL_PACKET_TYPE.OUTGOING, clearIface);
+    push(espMs, ipPacket(N2, N1, IPPROTO.ESP, espBody(outSa, oseq++, IPPROTO.TCP, s)), SLL_PACKET_TYPE.OUTGOING, 2);
   };
-  const [oc, oe] = outbound(50010, 8850, text(80, 6));
-  push(300, oc, SLL_PACKET_TYPE.OUTGOING, 9);
-  push(300.3, oe, SLL_PACKET_TYPE.OUTGOING, 2);
-  // Outgoing on the NIC itself, ESP on the same interface: a leak.
-  const [lc, le] = outbound(50011, 8000, text(80, 7));
-  push(400, lc, SLL_PACKET_TYPE.OUTGOING, 2);
-  push(400.3, le, SLL_PACKET_TYPE.OUTGOING, 2);
+  outbound(8850, text(80, 6), 300, 9, 300.3); // on the TUN, then its ESP: proven
+  outbound(8000, text(80, 7), 400, 2, 400.3); // on the NIC itself, ESP on the same interface: a leak
+  outbound(8851, text(30, 8), 500, 9, 512); // its ESP 12 ms later (strongSwan's queue on a loaded machine): proven
+  outbound(8852, text(30, 9), 600, 9, 680); // its "ESP packet" 80 ms later, past the window: a leak
   return {
     name: 'decrypted-copies-sll2', bytes: pcapOf(frames, { linkType: 276 }), nodes: NODES, linkTypes: [276],
-    notes: 'Linux cooked v2 with packet types and ifindex: proven inbound burst (3 on 8060) and outgoing TUN copy (8850); leaks on 27000 (6 ms late), 8061 (OTHERHOST), 8000 (outgoing, same interface as its ESP)',
+    notes: 'Linux cooked v2 with packet types and ifindex: proven inbound burst (3 on 8060) and outgoing TUN copies (8850; 8851, its ESP 12 ms later); leaks on 27000 (6 ms late), 8061 (OTHERHOST), 8000 (outgoing, same interface as its ESP), 8852 (its ESP 80 ms later)',
   };
 }
 
