@@ -46,15 +46,15 @@ export interface AnalyzerOptions {
   espNullPackets: number;
 }
 
-/** Userspace IPsec answers in bursts: inbound copies trail their ESP packets by up to a few ms. */
+/** Kernel IPsec re-injects a decrypted packet on the interface its ESP packet came in on, at once. */
 const COPY_WINDOW = 0.005;
 /**
- * How long an outgoing clear packet on the TUN may wait for its ESP packet. It waits in
- * strongSwan's userspace queue, and on a loaded machine longer: 5.2 ms was seen in CI
- * (2026-11-23) for two TCP ACKs. Wider than the inbound window because the proof also needs
- * the ESP packet on another interface, so a leak on the NIC is never explained away by it.
+ * Userspace IPsec (a TUN device) shows the clear side on another interface, after strongSwan
+ * has queued and processed the packet: on a loaded machine that takes longer (5.2 ms was seen
+ * in CI, 2026-11-23, for two outgoing TCP ACKs). The wider window needs the ESP packet on
+ * another interface than the clear one, so a leak on the NIC is never explained away by it.
  */
-const OUTGOING_COPY_WINDOW = 0.05;
+const TUN_COPY_WINDOW = 0.05;
 /** Without per-packet host metadata, a copy must be the very next packet, this close. */
 const NEXT_PACKET_WINDOW = 0.001;
 // ESP packet minus its clear copy: ESP header, IV (8-16), padding (0-15), pad length and
@@ -514,7 +514,7 @@ export class TrafficAnalyzer implements PacketSink {
   /** Pending clear packets whose window passed without their ESP packet are leaks. */
   private flushExpired(pair: PairState, now: number): void {
     const pending = pair.pendingOut!;
-    while (pending.length > 0 && (now - pending[0]!.ts > OUTGOING_COPY_WINDOW || pending.length > MAX_PENDING_OUT)) {
+    while (pending.length > 0 && (now - pending[0]!.ts > TUN_COPY_WINDOW || pending.length > MAX_PENDING_OUT)) {
       const c = pending.shift()!;
       this.countClear(pair, c.proto, c.sport, c.dport, c.hasPorts, c.ipLen, c.ts);
     }
@@ -531,7 +531,8 @@ export class TrafficAnalyzer implements PacketSink {
    * A clear-text packet between two nodes is the capture host's decrypted copy only when
    * proven. With host metadata (SLL/SLL2 packet type, pcapng direction) it must be marked
    * inbound and fit the oldest unused ESP packet of the same direction within the copy
-   * window (kernel and userspace IPsec both deliver copies in ESP order). Without it, it
+   * window: 5 ms on the ESP packet's interface (kernel IPsec), 50 ms on another (a TUN);
+   * kernel and userspace IPsec both deliver copies in ESP order. Without it, it
    * must be the very next packet after its ESP packet. Either way the ESP packet must be
    * bigger by exactly what ESP adds, and each ESP packet proves at most one copy.
    */
@@ -547,7 +548,8 @@ export class TrafficAnalyzer implements PacketSink {
     if (!this.curInbound || !times || pair.recentEpoch !== this.epoch) return false;
     for (let k = 0; k < RECENT_ESP; k++) {
       const i = (pair.recentNext + k) % RECENT_ESP; // oldest first
-      if (pair.recentUsed![i] || times[i]! > ts || ts - times[i]! > COPY_WINDOW) continue;
+      const window = this.curIfaceKnown && pair.recentIface![i] !== this.curIface ? TUN_COPY_WINDOW : COPY_WINDOW;
+      if (pair.recentUsed![i] || times[i]! > ts || ts - times[i]! > window) continue;
       if (!fitsEspOverhead(pair.recentLen![i]!, ipLen)) return false;
       pair.recentUsed![i] = 1;
       pair.decryptedCopies++;

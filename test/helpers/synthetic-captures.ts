@@ -812,11 +812,13 @@ function decryptedCopiesEthernet(): SyntheticCapture {
 
 /**
  * Decrypted copies with host metadata (Linux cooked v2, as `tcpdump -i any` on N2): inbound
- * copies must fit the oldest unused same-direction ESP packet within 5 ms; outgoing clear
- * packets on the TUN (ifindex 9) are proven by the ESP packet that follows on the NIC
- * (ifindex 2) within 50 ms. Proven: a burst of 3 inbound copies on 8060, outgoing copies on
- * 8850 and 8851 (12 ms). Leaks: 27000 (inbound 6 ms after its ESP), 8061 (packet type
- * OTHERHOST, not inbound), 8000 (outgoing, its ESP on the same interface), 8852 (80 ms).
+ * copies must fit the oldest unused same-direction ESP packet within 5 ms on its interface or
+ * 50 ms on the TUN (ifindex 9); outgoing clear packets on the TUN are proven by the ESP packet
+ * that follows on the NIC (ifindex 2) within 50 ms. Proven: a burst of 3 inbound copies on
+ * 8060, an inbound TUN copy on 8062 (12 ms), outgoing copies on 8850 and 8851 (12 ms). Leaks:
+ * 27000 (inbound 6 ms after its ESP, same interface), 8061 (packet type OTHERHOST, not
+ * inbound), 8063 (inbound on the TUN 80 ms late), 8000 (outgoing, its ESP on the same
+ * interface), 8852 (80 ms).
  */
 function decryptedCopiesSll2(): SyntheticCapture {
   const inSa = cbcSa(0x6401);
@@ -834,14 +836,16 @@ function decryptedCopiesSll2(): SyntheticCapture {
   const burst = [inbound(50001, 8060, text(100, 1)), inbound(50001, 8060, text(60, 2)), inbound(50001, 8060, text(140, 3))];
   burst.forEach(([e], i) => push(i * 0.5, e, SLL_PACKET_TYPE.HOST, 2));
   burst.forEach(([, c], i) => push(2 + i * 0.5, c, SLL_PACKET_TYPE.HOST, 2));
-  // Too late: 6 ms after its ESP packet.
-  const [lateEsp, lateClear] = inbound(50002, 27000, text(50, 4));
-  push(100, lateEsp, SLL_PACKET_TYPE.HOST, 2);
-  push(106, lateClear, SLL_PACKET_TYPE.HOST, 2);
-  // Not addressed to this host (OTHERHOST): cannot be its decrypted copy.
-  const [otherEsp, otherClear] = inbound(50003, 8061, text(50, 5));
-  push(200, otherEsp, SLL_PACKET_TYPE.HOST, 2);
-  push(200.5, otherClear, SLL_PACKET_TYPE.OTHERHOST, 2);
+  // One ESP packet on the NIC at espMs, its clear side at clearMs as (packet type, interface).
+  const single = (sport: number, dport: number, payload: Buffer, espMs: number, clearMs: number, clearType: number, clearIface: number): void => {
+    const [e, c] = inbound(sport, dport, payload);
+    push(espMs, e, SLL_PACKET_TYPE.HOST, 2);
+    push(clearMs, c, clearType, clearIface);
+  };
+  single(50002, 27000, text(50, 4), 100, 106, SLL_PACKET_TYPE.HOST, 2); // 6 ms late on the same interface: a leak
+  single(50003, 8061, text(50, 5), 200, 200.5, SLL_PACKET_TYPE.OTHERHOST, 2); // not addressed to this host: a leak
+  single(50004, 8062, text(50, 10), 220, 232, SLL_PACKET_TYPE.HOST, 9); // on the TUN 12 ms later (userspace IPsec): proven
+  single(50005, 8063, text(50, 11), 240, 320, SLL_PACKET_TYPE.HOST, 9); // on the TUN 80 ms later, past the window: a leak
   // Outgoing (N2 → N1): a clear packet at clearMs on clearIface, its ESP packet on the NIC at espMs.
   let oseq = 1;
   const outbound = (dport: number, payload: Buffer, clearMs: number, clearIface: number, espMs: number): void => {
@@ -855,7 +859,7 @@ function decryptedCopiesSll2(): SyntheticCapture {
   outbound(8852, text(30, 9), 600, 9, 680); // its "ESP packet" 80 ms later, past the window: a leak
   return {
     name: 'decrypted-copies-sll2', bytes: pcapOf(frames, { linkType: 276 }), nodes: NODES, linkTypes: [276],
-    notes: 'Linux cooked v2 with packet types and ifindex: proven inbound burst (3 on 8060) and outgoing TUN copies (8850; 8851, its ESP 12 ms later); leaks on 27000 (6 ms late), 8061 (OTHERHOST), 8000 (outgoing, same interface as its ESP), 8852 (its ESP 80 ms later)',
+    notes: 'Linux cooked v2 with packet types and ifindex: proven inbound burst (3 on 8060), inbound TUN copy 12 ms late (8062) and outgoing TUN copies (8850; 8851, its ESP 12 ms later); leaks on 27000 (6 ms late, same interface), 8061 (OTHERHOST), 8063 (TUN, 80 ms late), 8000 (outgoing, same interface as its ESP), 8852 (its ESP 80 ms later)',
   };
 }
 
