@@ -6,7 +6,7 @@ export type { SimOptions, KmsStatusResult, ExtractInfo, OpenResult, ReencryptRes
 export { readConfig } from './config.js';
 export type { InitOptions } from './config.js';
 export { embeddedKmsAccess, endpointKmsAccess, parseCmkArn, rolePolicy, describeKmsError } from './kms-access.js';
-export type { KmsAccess, KmsNodeIdentity, CmkArn, KmsFailure } from './kms-access.js';
+export type { KmsAccess, KmsNodeIdentity, KmsFailure } from './kms-access.js';
 export { formatKmsStatus } from './status-text.js';
 export { readExtractHeader, EXTRACT_FORMAT, DEFAULT_CHUNK } from './extract-file.js';
 export type { ExtractHeader } from './extract-file.js';

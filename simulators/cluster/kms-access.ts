@@ -136,10 +136,8 @@ export function describeKmsError(err: unknown, endpoint?: string): KmsFailure {
 
 // --- the CMK ARN, checked part by part (KMS-4) ---
 
-export type CmkArn = KmsKeyArn;
-
 /** Parses `arn:aws:kms:<region>:<12 digits>:key/<uuid>`; an InputError names the first bad part. */
-export function parseCmkArn(arn: string): CmkArn {
+export function parseCmkArn(arn: string): KmsKeyArn {
   const r = readKmsKeyArn(arn);
   if (!r.ok) throw new InputError(`--key-arn ${arn}: ${r.problem}`);
   return r.value;
