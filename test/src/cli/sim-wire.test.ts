@@ -2,30 +2,23 @@
 // under the editable IPsec policy in <dir>/network; reproducible, and bad policy files are a
 // one-line exit 2.
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { packageRoot } from '../../../src/util/package-info.js';
+import { runCli } from '../../helpers/cli.js';
 
-const CLI = join(packageRoot(), 'bin/cryptgate.js');
 const tmp = mkdtempSync(join(tmpdir(), 'cg-simwire-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
 test('captures the cluster under the seed set-up, then under an edited policy', () => {
   const dir = join(tmp, 'c');
-  assert.equal(run('sim', dir, 'init', '--nodes', '3').status, 0);
-  const first = run('sim', dir, 'wire', 'capture', '--out', join(tmp, 'a.pcap'), '--seconds', '3');
+  assert.equal(runCli('sim', dir, 'init', '--nodes', '3').status, 0);
+  const first = runCli('sim', dir, 'wire', 'capture', '--out', join(tmp, 'a.pcap'), '--seconds', '3');
   assert.equal(first.status, 0, first.stderr);
   assert.match(first.stdout, /Wrote the seed document's IPsec set-up to .*network\/ipsec-policy\.json/);
   assert.match(first.stdout, /Service connections between nodes: \d+ protected, 0 in clear, 0 blocked\./);
-  const again = run('sim', dir, 'wire', 'capture', '--out', join(tmp, 'b.pcap'), '--seconds', '3');
+  const again = runCli('sim', dir, 'wire', 'capture', '--out', join(tmp, 'b.pcap'), '--seconds', '3');
   assert.equal(again.status, 0);
   assert.ok(readFileSync(join(tmp, 'a.pcap')).equals(readFileSync(join(tmp, 'b.pcap'))), 'same seed, same capture');
 
@@ -33,16 +26,16 @@ test('captures the cluster under the seed set-up, then under an edited policy', 
   const policy = JSON.parse(readFileSync(policyFile, 'utf8'));
   policy.nodes[2].rules = [];
   writeFileSync(policyFile, JSON.stringify(policy));
-  const broken = run('sim', dir, 'wire', 'capture', '--out', join(tmp, 'c.pcap'), '--seconds', '3');
+  const broken = runCli('sim', dir, 'wire', 'capture', '--out', join(tmp, 'c.pcap'), '--seconds', '3');
   assert.equal(broken.status, 0);
   assert.match(broken.stdout, /node3: 'vizqlserver' is in an error state\. cannot reach Tableau Server Repository on node1/);
-  const judged = run('check', 'capture', join(tmp, 'c.pcap'), '--policy', join(dir, 'network/cryptgate-policy.json'), '--no-hash');
+  const judged = runCli('check', 'capture', join(tmp, 'c.pcap'), '--policy', join(dir, 'network/cryptgate-policy.json'), '--no-hash');
   assert.equal(judged.status, 1, 'the dropped clear connection attempts are on the wire');
 
   policy.nodes[0].rules[0].endpoint2 = ['10.0.0.999'];
   writeFileSync(policyFile, JSON.stringify(policy));
-  const bad = run('sim', dir, 'wire', 'capture', '--out', join(tmp, 'd.pcap'));
+  const bad = runCli('sim', dir, 'wire', 'capture', '--out', join(tmp, 'd.pcap'));
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /^cryptgate: .*ipsec-policy\.json: nodes\[0\]\.rules\[0\]\.endpoint2\[0\]: expected "Any", an IP address, a CIDR subnet or an a-b range, found "10\.0\.0\.999"\n$/);
-  assert.equal(run('sim', dir, 'wire', 'capture', '--out', join(tmp, 'e.pcap'), '--seconds', '0').status, 2);
+  assert.equal(runCli('sim', dir, 'wire', 'capture', '--out', join(tmp, 'e.pcap'), '--seconds', '0').status, 2);
 });
