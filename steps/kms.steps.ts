@@ -22,7 +22,6 @@ import type { CryptgateWorld } from './world.js';
 const HOOK_TIMEOUT = 180_000;
 const STEP_TIMEOUT = 60_000;
 
-
 function k(world: CryptgateWorld): KmsScenario {
   if (!world.kmsScenario) throw new Error('this step needs a @kms scenario (the KMS Before hook did not run)');
   return world.kmsScenario;

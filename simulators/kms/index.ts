@@ -62,7 +62,6 @@ export interface EmbeddedKms {
   addAdminCredentials(accessKeyId: string, secret: string, accountId?: string): void;
 }
 
-
 export async function startEmbeddedKms(options: EmbeddedKmsOptions = {}): Promise<EmbeddedKms> {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`port ${port}: expected an integer from 0 to 65535`);

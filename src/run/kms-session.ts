@@ -3,6 +3,9 @@
 // backend `--kms` names (embedded, moto, localstack or a URL) and every later scenario reuses
 // it; runSuite stops it when the run ends and reads back what it was (every report names the
 // backend that produced it) or why it could not start (exit 3, not a failed compliance check).
+// The run's scenario ids live here too, for the same reason: the KMS and the IPsec steps both
+// name a scenario's evidence folder by its report id (nextScenarioId), and beginKmsSession
+// starts each run afresh.
 import { startKmsBackend, type KmsBackend, type KmsBackendOptions } from '../kms/backend.js';
 import { UniqueIds } from './scenario-report.js';
 
